@@ -1,0 +1,1 @@
+"""Thin clients for the grid services: DiracX (jobs, sandboxes, tokens) and Rucio (data)."""

@@ -1,0 +1,1 @@
+"""The local execution engine: runs DIRAC-style JDL jobs on this machine."""

@@ -1,0 +1,40 @@
+"""Where gb2 keeps configuration, cached credentials and local state.
+
+Follows the XDG base-directory convention; every location can be moved with an
+environment variable so that tests and CI runs never touch a user's real home.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _xdg(env: str, default: str) -> Path:
+    value = os.environ.get(env)
+    return Path(value) if value else Path.home() / default
+
+
+def config_dir() -> Path:
+    """User configuration (profiles): ``$GB2_CONFIG_DIR`` or ``~/.config/gb2``."""
+    explicit = os.environ.get("GB2_CONFIG_DIR")
+    return Path(explicit) if explicit else _xdg("XDG_CONFIG_HOME", ".config") / "gb2"
+
+
+def cache_dir() -> Path:
+    """Cached tokens and small caches: ``$GB2_CACHE_DIR`` or ``~/.cache/gb2``."""
+    explicit = os.environ.get("GB2_CACHE_DIR")
+    return Path(explicit) if explicit else _xdg("XDG_CACHE_HOME", ".cache") / "gb2"
+
+
+def data_dir() -> Path:
+    """Persistent local state (the embedded server's data): ``$GB2_DATA_DIR`` or ``~/.local/share/gb2``."""
+    explicit = os.environ.get("GB2_DATA_DIR")
+    return Path(explicit) if explicit else _xdg("XDG_DATA_HOME", ".local/share") / "gb2"
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) readable by the owner only."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path

@@ -1,0 +1,62 @@
+"""The embedded server's ASGI application: DiracX routes, Rucio routes, storage.
+
+Each area lives in its own module exposing ``setup(state)`` (schema, services)
+and ``routes(state)``; this module only assembles them and runs the engine for
+the lifetime of the application.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount
+
+from gb2.server.state import ServerState
+
+log = logging.getLogger("gb2.server")
+
+#: (module, mount prefix). DiracX paths sit at the root, Rucio's under /rucio.
+AREAS: tuple[tuple[str, str], ...] = (
+    ("gb2.server.routes_wellknown", ""),
+    ("gb2.server.routes_auth", "/api/auth"),
+    ("gb2.server.routes_jobs", "/api/jobs"),
+    ("gb2.server.routes_sandbox", ""),
+    ("gb2.server.storage", ""),
+    ("gb2.server.rucio.routes", "/rucio"),
+)
+
+
+def create_app(state: ServerState) -> Starlette:
+    routes: list[BaseRoute] = []
+    for module_name, prefix in AREAS:
+        module = importlib.import_module(module_name)
+        setup = getattr(module, "setup", None)
+        if setup is not None:
+            setup(state)
+        area_routes = module.routes(state)
+        if prefix:
+            routes.append(Mount(prefix, routes=area_routes))
+        else:
+            routes.extend(area_routes)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if state.settings.run_engine:
+            from gb2.engine.engine import Engine
+
+            state.engine = Engine(state)
+            state.engine.start()
+        try:
+            yield
+        finally:
+            if state.engine is not None:
+                state.engine.stop()
+                state.engine = None
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.gb2 = state
+    return app

@@ -1,0 +1,1 @@
+"""Rucio-compatible catalogue of the embedded server (mounted under ``/rucio``)."""

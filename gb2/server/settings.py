@@ -1,0 +1,149 @@
+"""Settings of the embedded server: data dir, users and groups, engine knobs.
+
+Users and groups mirror the DIRAC registry of the Belle II VO: one VO ``belle``,
+the default group ``belle`` (NormalUser) and a job-administrator group. Further
+users come from ``<data_dir>/users.yaml`` or ``--user`` options, so tests can show
+that one user cannot touch another's jobs.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gb2 import DEFAULT_GROUP, VO
+
+USERNAME_RE = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
+
+DEFAULT_GROUPS: dict[str, list[str]] = {
+    "belle": ["NormalUser"],
+    "belle_jobadmin": ["NormalUser", "JobAdministrator"],
+}
+
+#: Namespace for deriving a stable IdP ``sub`` from a user name.
+_SUB_NAMESPACE = uuid.UUID("6f1b7c9e-3c0d-4f51-9a53-b3d2f0a1c8e4")
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    groups: tuple[str, ...] = (DEFAULT_GROUP,)
+    password: str | None = None  # only for Rucio's userpass authentication
+
+    @property
+    def sub(self) -> str:
+        """The IdP subject, as DiracX puts it in tokens: ``<vo>:<idp sub>``."""
+        return f"{VO}:{uuid.uuid5(_SUB_NAMESPACE, self.username)}"
+
+
+def local_username() -> str:
+    """The name of the person running the server, made safe for LFNs."""
+    try:
+        name = getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        name = os.environ.get("USER", "user")
+    name = re.sub(r"[^a-z0-9_.-]", "", name.lower()) or "user"
+    if not USERNAME_RE.match(name):
+        name = "u" + name
+    return name[:32]
+
+
+@dataclass
+class ServerSettings:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 0
+    users: list[User] = field(default_factory=list)
+    groups: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_GROUPS))
+    vo: str = VO
+    default_group: str = DEFAULT_GROUP
+    #: Access tokens live 20 minutes like DiracX's; refresh tokens last a week here.
+    access_token_minutes: int = 20
+    refresh_token_minutes: int = 7 * 24 * 60
+    #: Jobs per JDL submission call (DiracX 0.7 refuses more than 20 from a normal user).
+    max_jobs_per_submission: int = 20
+    #: Engine: parallel job slots (default: the number of cores).
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    #: A job whose wrapper has not sent a heartbeat for this long becomes Stalled ...
+    stall_seconds: float = 600.0
+    #: ... and a Stalled job becomes Failed after this much more.
+    stalled_to_failed_seconds: float = 600.0
+    heartbeat_seconds: float = 30.0
+    #: Seconds between engine scheduling passes when nothing wakes it up earlier.
+    engine_poll_seconds: float = 1.0
+    #: DIRAC's MaxRescheduling (Operations/<vo>/Services/JobScheduling).
+    max_rescheduling: int = 3
+    #: Whether normal users may see everyone's jobs in search/summary (DIRAC's GlobalJobsInfo).
+    global_jobs_info: bool = True
+    #: ``basf2`` command to run; None means: ``basf2`` on PATH, else gb2's stand-in.
+    basf2_command: str | None = None
+    keep_workdirs: bool = False
+    run_engine: bool = True
+    seed: bool = True
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir)
+        if not self.users:
+            self.users = [User(local_username())]
+
+    @property
+    def default_user(self) -> User:
+        """The person at this machine: approved automatically by the device flow."""
+        return self.users[0]
+
+    def user(self, username: str) -> User | None:
+        return next((u for u in self.users if u.username == username), None)
+
+    def user_by_sub(self, sub: str) -> User | None:
+        return next((u for u in self.users if u.sub == sub), None)
+
+    def group_properties(self, group: str) -> list[str]:
+        return list(self.groups.get(group, []))
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "gb2.sqlite"
+
+    @property
+    def se_root(self) -> Path:
+        return self.data_dir / "storage"
+
+    @property
+    def sandbox_root(self) -> Path:
+        return self.data_dir / "sandboxes"
+
+    @property
+    def work_root(self) -> Path:
+        return self.data_dir / "work"
+
+
+def load_users_file(path: Path) -> list[User]:
+    """Read extra users from ``users.yaml``: ``users: [{username, groups, password}]``."""
+    import yaml
+
+    if not path.exists():
+        return []
+    doc = yaml.safe_load(path.read_text()) or {}
+    users = []
+    for entry in doc.get("users", []):
+        name = str(entry["username"])
+        if not USERNAME_RE.match(name):
+            raise ValueError(f"invalid user name in {path}: {name!r}")
+        groups = tuple(entry.get("groups") or [DEFAULT_GROUP])
+        users.append(User(name, groups, entry.get("password")))
+    return users
+
+
+def parse_user_option(spec: str) -> User:
+    """``name[:group1,group2][:password]`` as given to ``--user``."""
+    parts = spec.split(":")
+    name = parts[0]
+    if not USERNAME_RE.match(name):
+        raise ValueError(f"invalid user name: {name!r}")
+    groups = tuple(g for g in (parts[1].split(",") if len(parts) > 1 and parts[1] else []) if g)
+    password = parts[2] if len(parts) > 2 else None
+    return User(name, groups or (DEFAULT_GROUP,), password)

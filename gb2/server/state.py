@@ -1,0 +1,36 @@
+"""Everything a route needs, built once per server: settings, database, token authority."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from gb2.server.auth import SCHEMA as AUTH_SCHEMA
+from gb2.server.auth import Authority
+from gb2.server.db import Database
+from gb2.server.settings import ServerSettings
+
+if TYPE_CHECKING:
+    from gb2.engine.engine import Engine
+
+
+@dataclass
+class ServerState:
+    settings: ServerSettings
+    db: Database
+    authority: Authority
+    base_url: str = ""
+    engine: Engine | None = None
+    #: Per-area singletons registered by route modules (e.g. the Rucio catalogue).
+    services: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, settings: ServerSettings) -> ServerState:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.db_path)
+        db.apply_schema(AUTH_SCHEMA)
+        return cls(settings=settings, db=db, authority=Authority(settings, db))
+
+    def set_base_url(self, url: str) -> None:
+        self.base_url = url.rstrip("/")
+        self.authority.issuer = self.base_url
