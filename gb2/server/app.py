@@ -20,23 +20,26 @@ from gb2.server.state import ServerState
 log = logging.getLogger("gb2.server")
 
 #: (module, mount prefix). DiracX paths sit at the root, Rucio's under /rucio.
+#: Sandbox routes use full paths and come before the ``/api/jobs`` mount, which
+#: would otherwise swallow ``/api/jobs/sandbox``.
 AREAS: tuple[tuple[str, str], ...] = (
     ("gb2.server.routes_wellknown", ""),
     ("gb2.server.routes_auth", "/api/auth"),
-    ("gb2.server.routes_jobs", "/api/jobs"),
     ("gb2.server.routes_sandbox", ""),
+    ("gb2.server.routes_jobs", "/api/jobs"),
     ("gb2.server.storage", ""),
     ("gb2.server.rucio.routes", "/rucio"),
 )
 
 
 def create_app(state: ServerState) -> Starlette:
-    routes: list[BaseRoute] = []
-    for module_name, prefix in AREAS:
-        module = importlib.import_module(module_name)
+    modules = [importlib.import_module(name) for name, _ in AREAS]
+    for module in modules:  # every service exists before any route is built
         setup = getattr(module, "setup", None)
         if setup is not None:
             setup(state)
+    routes: list[BaseRoute] = []
+    for module, (_, prefix) in zip(modules, AREAS, strict=True):
         area_routes = module.routes(state)
         if prefix:
             routes.append(Mount(prefix, routes=area_routes))

@@ -7,6 +7,7 @@ failing half-way through a transaction.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -21,6 +22,13 @@ _PRAGMAS = (
     "PRAGMA temp_store=MEMORY",
     "PRAGMA cache_size=-65536",
 )
+
+
+def _regexp(pattern: str | None, value: object) -> bool:
+    """SQLite's ``REGEXP`` operator (``value REGEXP pattern``), which SQLite leaves undefined."""
+    if pattern is None or value is None:
+        return False
+    return re.search(pattern, str(value)) is not None
 
 
 class Database:
@@ -41,6 +49,7 @@ class Database:
             c.row_factory = sqlite3.Row
             for pragma in _PRAGMAS:
                 c.execute(pragma)
+            c.create_function("regexp", 2, _regexp, deterministic=True)
             self._local.conn = c
             with self._lock:
                 self._all.append(c)

@@ -1,0 +1,106 @@
+"""The on-disk token cache: one JSON file per profile, mode 0600, in the user cache dir.
+
+Tokens are never logged or printed. Writes go through a temporary file created
+0600 and an atomic rename, so a crash never leaves a half-written or readable
+file. A lock file serialises refreshes between concurrent gb2 processes: DiracX
+rotates refresh tokens and treats reuse of an old one as an attack, so two
+processes must never refresh with the same token.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from gb2.paths import cache_dir, private_dir
+
+
+def token_path(profile: str) -> Path:
+    return cache_dir() / "tokens" / f"{profile}.json"
+
+
+def claims(token: str) -> dict[str, Any]:
+    """A JWT's claims, read without verifying the signature (the server verifies it)."""
+    try:
+        return jwt.decode(token, options={"verify_signature": False, "verify_exp": False})
+    except jwt.PyJWTError:
+        return {}
+
+
+class TokenStore:
+    """Read and write one profile's cached tokens."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @classmethod
+    def for_profile(cls, profile: str) -> TokenStore:
+        return cls(token_path(profile))
+
+    def load(self) -> dict[str, Any] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        if st.st_mode & 0o077:
+            # Someone loosened the permissions: tighten them before reading.
+            os.chmod(self.path, 0o600)
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) and data.get("access_token") else None
+
+    def save(self, response: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        """Store a token response, adding the absolute expiry times we act on."""
+        access = response["access_token"]
+        access_claims = claims(access)
+        data = {
+            "access_token": access,
+            "refresh_token": response.get("refresh_token"),
+            "expires_at": float(access_claims.get("exp") or time.time() + int(response.get("expires_in", 0))),
+            "refresh_expires_at": float(claims(response["refresh_token"]).get("exp", 0))
+            if response.get("refresh_token")
+            else 0.0,
+            "saved_at": time.time(),
+            **extra,
+        }
+        private_dir(self.path.parent)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(data, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        return data
+
+    def delete(self) -> bool:
+        try:
+            self.path.unlink()
+            return True
+        except FileNotFoundError:
+            return False
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        private_dir(self.path.parent)
+        fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)

@@ -1,0 +1,650 @@
+"""The job database of the embedded server, with DiracX's semantics.
+
+Columns, search operators, paging, the status state machine (including its
+"stay put on an illegal transition" rule and client timestamps ordering the
+history), heartbeats, job commands and rescheduling follow DiracX 0.7, so the
+client sees the same behaviour here as on a real server. Deviations are noted
+where they are made.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from gb2 import jdl
+from gb2.jobstates import (
+    COMPLETED,
+    COMPLETING,
+    DELETED,
+    DONE,
+    FAILED,
+    KILLED,
+    MATCHED,
+    RECEIVED,
+    RUNNING,
+    STALLED,
+    SUBMITTING,
+    Minor,
+    next_state,
+)
+from gb2.server.db import Database
+from gb2.server.http import ApiError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    JobID INTEGER PRIMARY KEY AUTOINCREMENT,
+    JobType TEXT NOT NULL DEFAULT 'user',
+    JobGroup TEXT NOT NULL DEFAULT '00000000',
+    Site TEXT NOT NULL DEFAULT 'ANY',
+    JobName TEXT NOT NULL DEFAULT 'Unknown',
+    Owner TEXT NOT NULL,
+    OwnerGroup TEXT NOT NULL,
+    VO TEXT NOT NULL,
+    SubmissionTime TEXT,
+    RescheduleTime TEXT,
+    LastUpdateTime TEXT,
+    StartExecTime TEXT,
+    HeartBeatTime TEXT,
+    EndExecTime TEXT,
+    Status TEXT NOT NULL,
+    MinorStatus TEXT NOT NULL,
+    ApplicationStatus TEXT NOT NULL DEFAULT 'Unknown',
+    UserPriority INTEGER NOT NULL DEFAULT 1,
+    RescheduleCounter INTEGER NOT NULL DEFAULT 0,
+    VerifiedFlag INTEGER NOT NULL DEFAULT 1,
+    AccountedFlag INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS jobs_group_owner ON jobs(JobGroup, Owner);
+CREATE INDEX IF NOT EXISTS jobs_owner_status ON jobs(Owner, Status);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs(Status, UserPriority);
+CREATE TABLE IF NOT EXISTS job_jdls (
+    JobID INTEGER PRIMARY KEY,
+    JDL TEXT NOT NULL,
+    OriginalJDL TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS job_input_data (
+    JobID INTEGER NOT NULL,
+    LFN TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS job_input_data_job ON job_input_data(JobID);
+CREATE TABLE IF NOT EXISTS job_logging (
+    Seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    JobID INTEGER NOT NULL,
+    Status TEXT NOT NULL,
+    MinorStatus TEXT NOT NULL,
+    ApplicationStatus TEXT NOT NULL,
+    StatusTime TEXT NOT NULL,
+    Source TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS job_logging_job ON job_logging(JobID, StatusTime);
+CREATE TABLE IF NOT EXISTS job_parameters (
+    JobID INTEGER NOT NULL,
+    Name TEXT NOT NULL,
+    Value TEXT,
+    PRIMARY KEY (JobID, Name)
+);
+CREATE TABLE IF NOT EXISTS job_commands (
+    Seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    JobID INTEGER NOT NULL,
+    Command TEXT NOT NULL,
+    Arguments TEXT NOT NULL DEFAULT '',
+    Status TEXT NOT NULL DEFAULT 'Received'
+);
+CREATE INDEX IF NOT EXISTS job_commands_job ON job_commands(JobID, Status);
+"""
+
+COLUMNS = (
+    "JobID", "JobType", "JobGroup", "Site", "JobName", "Owner", "OwnerGroup", "VO",
+    "SubmissionTime", "RescheduleTime", "LastUpdateTime", "StartExecTime", "HeartBeatTime",
+    "EndExecTime", "Status", "MinorStatus", "ApplicationStatus", "UserPriority",
+    "RescheduleCounter", "VerifiedFlag", "AccountedFlag",
+)  # fmt: skip
+_COLUMN_SET = frozenset(COLUMNS)
+_BOOL_COLUMNS = ("VerifiedFlag", "AccountedFlag")
+SCALAR_OPS = {"eq": "=", "neq": "!=", "gt": ">", "lt": "<", "like": "LIKE", "not like": "NOT LIKE", "regex": "REGEXP"}
+VECTOR_OPS = {"in": "IN", "not in": "NOT IN"}
+MAX_PER_PAGE = 10000
+ALLOWED_JOB_TYPES = ("User", "Test", "Hospital", "user")
+DEFAULT_CPU_TIME = 86400
+MIN_CPU_TIME, MAX_CPU_TIME = 100, 500000
+MAX_PRIORITY = 10
+#: Attributes DiracX copies from the JDL into job columns; a bulk submission whose
+#: JDLs differ in these fails in DiracX 0.7 ("JDL syntax error"), and here too.
+_COLUMN_ATTRIBUTES = frozenset({"jobtype", "jobgroup", "jobname", "site"})
+_FINAL_FOR_END_TIME = frozenset({DONE, COMPLETED, FAILED, KILLED})
+
+
+def now_ts() -> str:
+    return format_ts(datetime.now(timezone.utc))
+
+
+def format_ts(dt: datetime) -> str:
+    """DiracX's timestamp form: ISO 8601 in UTC with microseconds and ``Z``."""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(text: str) -> datetime:
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ApiError(422, f"Invalid timestamp {text!r}") from exc
+    if dt.tzinfo is None:
+        raise ApiError(400, f"Timestamp {text} is not timezone aware")
+    return dt
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The parts of an authorised user the job logic needs."""
+
+    username: str
+    group: str
+    vo: str
+    properties: tuple[str, ...]
+
+    @property
+    def is_admin(self) -> bool:
+        return "JobAdministrator" in self.properties
+
+
+class JobDB:
+    """Job storage and the operations DiracX's job routes perform."""
+
+    def __init__(self, db: Database, *, max_rescheduling: int = 3, max_jobs_per_submission: int = 20) -> None:
+        self.db = db
+        self.max_rescheduling = max_rescheduling
+        self.max_jobs_per_submission = max_jobs_per_submission
+        db.apply_schema(SCHEMA)
+
+    # -- access policy ---------------------------------------------------------------
+    def check_access(self, caller: Caller, job_ids: Iterable[int]) -> None:
+        """DiracX's WMS policy: normal users may only read or manage their own jobs."""
+        if caller.is_admin:
+            return
+        if "NormalUser" not in caller.properties:
+            raise ApiError(403, "Forbidden")
+        ids = sorted({int(j) for j in job_ids})
+        if not ids:
+            return
+        owned = 0
+        c = self.db.conn()
+        for chunk in _chunks(ids, 900):
+            marks = ",".join("?" * len(chunk))
+            owned += c.execute(
+                f"SELECT COUNT(*) FROM jobs WHERE JobID IN ({marks}) AND Owner=? AND VO=?",
+                (*chunk, caller.username, caller.vo),
+            ).fetchone()[0]
+        if owned != len(ids):
+            raise ApiError(403, "Forbidden")
+
+    # -- submission ------------------------------------------------------------------
+    def submit(self, caller: Caller, texts: Sequence[str]) -> list[dict[str, Any]]:
+        if "NormalUser" not in caller.properties:
+            raise ApiError(403, "Forbidden")
+        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+            raise ApiError(422, "The body must be a non-empty list of JDL strings")
+        try:
+            ads = [jdl.parse(t) for t in texts]
+        except jdl.JDLError as exc:
+            raise ApiError(400, "JDL syntax error") from exc
+        parametric = False
+        try:
+            if len(ads) == 1 and jdl.parameter_count(ads[0]):
+                parametric = True
+                ads = jdl.expand_parametric(ads[0])
+            else:
+                for ad in ads:
+                    if jdl.parameter_count(ad):
+                        raise ApiError(400, "You cannot submit parametric jobs in a bulk fashion")
+        except jdl.JDLError as exc:
+            raise ApiError(400, str(exc)) from exc
+        if len(ads) > self.max_jobs_per_submission:
+            raise ApiError(400, f"Normal user cannot submit more than {self.max_jobs_per_submission} jobs at once")
+        shapes = {jdl.attribute_names(ad) & _COLUMN_ATTRIBUTES for ad in ads}
+        if len(shapes) > 1:
+            raise ApiError(400, "JDL syntax error")
+        status, minor = (SUBMITTING, Minor.BULK_CONFIRMATION) if parametric else (RECEIVED, Minor.JOB_ACCEPTED)
+        prepared = [self._prepare(caller, ad) for ad in ads]
+        ts = now_ts()
+        inserted = []
+        with self.db.write() as c:
+            for attrs, ad, original, input_data in prepared:
+                cur = c.execute(
+                    "INSERT INTO jobs (JobType, JobGroup, Site, JobName, Owner, OwnerGroup, VO, SubmissionTime,"
+                    " LastUpdateTime, Status, MinorStatus, ApplicationStatus, UserPriority) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,'Unknown',?)",
+                    (
+                        attrs["JobType"], attrs["JobGroup"], attrs["Site"], attrs["JobName"],
+                        caller.username, caller.group, caller.vo, ts, ts, status, minor, attrs["UserPriority"],
+                    ),
+                )  # fmt: skip
+                job_id = int(cur.lastrowid)
+                ad.set_ci("JobID", job_id)
+                text = jdl.dumps(ad).replace("%j", str(job_id))
+                c.execute("INSERT INTO job_jdls VALUES (?,?,?)", (job_id, text, original.replace("%j", str(job_id))))
+                if input_data:
+                    c.executemany("INSERT INTO job_input_data VALUES (?,?)", [(job_id, lfn) for lfn in input_data])
+                c.execute(
+                    "INSERT INTO job_logging (JobID, Status, MinorStatus, ApplicationStatus, StatusTime, Source)"
+                    " VALUES (?,?,?,'Unknown',?,'JobManager')",
+                    (job_id, status, minor, ts),
+                )
+                inserted.append({"JobID": job_id, "Status": status, "MinorStatus": minor, "TimeStamp": ts})
+        return inserted
+
+    def _prepare(self, caller: Caller, ad: jdl.ClassAd) -> tuple[dict[str, Any], jdl.ClassAd, str, list[str]]:
+        """Validate a job and add the attributes DiracX adds (owner, requirements)."""
+        original = jdl.dumps(ad)
+        job_type = ad.string("JobType") or "user"  # DiracX 0.7 stores a missing JobType as "user"
+        if job_type not in ALLOWED_JOB_TYPES:
+            raise ApiError(400, f"Job type {job_type} is not allowed (allowed: User, Test, Hospital)")
+        cpu = ad.integer("CPUTime", DEFAULT_CPU_TIME) or DEFAULT_CPU_TIME
+        if not MIN_CPU_TIME <= cpu <= MAX_CPU_TIME:
+            cpu = min(max(cpu, MIN_CPU_TIME), MAX_CPU_TIME)
+        priority = ad.integer("Priority", 1)
+        priority = 1 if priority is None else min(max(priority, 0), MAX_PRIORITY)
+        sites = [s for s in ad.strings("Site") if s and s.upper() != "ANY"]
+        site = "ANY" if not sites else sites[0] if len(sites) == 1 else "Multiple"
+        banned = ad.strings("BannedSites") or ad.strings("BannedSite")
+        if not ad.has("Executable"):
+            raise ApiError(400, "JDL syntax error")
+        input_data = jdl.lfn_list(ad.strings("InputData"))
+        ad.set_ci("Owner", caller.username)
+        ad.set_ci("OwnerGroup", caller.group)
+        ad.set_ci("VirtualOrganization", caller.vo)
+        ad.set_ci("CPUTime", cpu)
+        ad.set_ci("Priority", priority)
+        requirements = jdl.ClassAd(
+            CPUTime=cpu, Owner=caller.username, OwnerGroup=caller.group, UserPriority=priority,
+            VirtualOrganization=caller.vo,
+        )  # fmt: skip
+        if sites:
+            requirements["Sites"] = sites
+        if banned:
+            requirements["BannedSites"] = banned
+        ad.set_ci("JobRequirements", requirements)
+        attrs = {
+            "JobType": job_type,
+            "JobGroup": ad.string("JobGroup") or "00000000",
+            "Site": site,
+            "JobName": ad.string("JobName") or "Unknown",
+            "UserPriority": priority,
+        }
+        return attrs, ad, original, input_data
+
+    # -- search ----------------------------------------------------------------------
+    def _where(self, search: Sequence[dict[str, Any]]) -> tuple[str, list[Any]]:
+        clauses, args = [], []
+        for spec in search or []:
+            if not isinstance(spec, dict):
+                raise ApiError(422, "Invalid search specification")
+            param = spec.get("parameter")
+            op = spec.get("operator")
+            if param not in _COLUMN_SET:
+                raise ApiError(400, f"Unrecognised parameter {param!r}")
+            if op in SCALAR_OPS:
+                if "value" not in spec:
+                    raise ApiError(422, f"Operator {op} needs a value")
+                clauses.append(f"{param} {SCALAR_OPS[op]} ?")
+                args.append(_db_value(param, spec["value"]))
+            elif op in VECTOR_OPS:
+                values = spec.get("values")
+                if not isinstance(values, list):
+                    raise ApiError(422, f"Operator {op} needs a list of values")
+                if not values:
+                    clauses.append("0" if op == "in" else "1")
+                    continue
+                # json_each keeps the statement small whatever the number of values.
+                clauses.append(f"{param} {VECTOR_OPS[op]} (SELECT value FROM json_each(?))")
+                args.append(json.dumps([_db_value(param, v) for v in values]))
+            else:
+                raise ApiError(422, f"Unknown operator {op!r}")
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+    def search(
+        self,
+        parameters: list[str] | None,
+        search: list[dict[str, Any]],
+        sort: list[dict[str, Any]],
+        *,
+        distinct: bool = False,
+        page: int = 1,
+        per_page: int = 100,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """(total matches, the requested page of rows)."""
+        params = list(parameters) if parameters else list(COLUMNS)
+        logging_info = "LoggingInfo" in params
+        if logging_info:
+            params = ["JobID"] + [p for p in params if p != "LoggingInfo"]
+        unknown = {p for p in params if p not in _COLUMN_SET}
+        if unknown:
+            raise ApiError(400, f"Unrecognised parameters requested {unknown}")
+        params = list(dict.fromkeys(params))
+        per_page = max(1, min(int(per_page), MAX_PER_PAGE))
+        page = max(1, int(page))
+        where, args = self._where(search)
+        order = []
+        for spec in sort or []:
+            p, direction = spec.get("parameter"), str(spec.get("direction", "asc")).lower()
+            if p not in _COLUMN_SET or direction not in ("asc", "desc"):
+                raise ApiError(400, f"Invalid sort specification {spec}")
+            order.append(f"{p} {direction.upper()}")
+        order_sql = (" ORDER BY " + ", ".join(order)) if order else " ORDER BY JobID"
+        cols = ", ".join(params)
+        select = "SELECT DISTINCT" if distinct else "SELECT"
+        with self.db.read() as c:
+            if distinct:
+                total = c.execute(f"SELECT COUNT(*) FROM (SELECT DISTINCT {cols} FROM jobs{where})", args).fetchone()[0]
+            else:
+                total = c.execute(f"SELECT COUNT(*) FROM jobs{where}", args).fetchone()[0]
+            rows = c.execute(
+                f"{select} {cols} FROM jobs{where}{order_sql} LIMIT ? OFFSET ?",
+                (*args, per_page, (page - 1) * per_page),
+            ).fetchall()
+            result = [_row_dict(r, params) for r in rows]
+            if logging_info and result:
+                history = self.logging_records(c, [r["JobID"] for r in result])
+                for r in result:
+                    r["LoggingInfo"] = history.get(r["JobID"], [])
+        return total, result
+
+    def logging_records(self, c: sqlite3.Connection, job_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+        out: dict[int, list[dict[str, Any]]] = {}
+        for chunk in _chunks(job_ids, 900):
+            marks = ",".join("?" * len(chunk))
+            for r in c.execute(
+                f"SELECT * FROM job_logging WHERE JobID IN ({marks}) ORDER BY JobID, StatusTime, Seq", chunk
+            ):
+                out.setdefault(r["JobID"], []).append(
+                    {
+                        "Status": r["Status"],
+                        "MinorStatus": r["MinorStatus"],
+                        "ApplicationStatus": r["ApplicationStatus"],
+                        "StatusTime": r["StatusTime"],
+                        "Source": r["Source"],
+                    }
+                )
+        return out
+
+    def summary(self, grouping: list[str], search: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not grouping or any(g not in _COLUMN_SET for g in grouping):
+            raise ApiError(400, f"Unrecognised grouping {grouping}")
+        cols = ", ".join(grouping)
+        where, args = self._where(search)
+        rows = self.db.execute(f"SELECT {cols}, COUNT(*) AS count FROM jobs{where} GROUP BY {cols}", args)
+        return [_row_dict(r, [*grouping, "count"]) for r in rows]
+
+    # -- status changes --------------------------------------------------------------
+    def set_statuses(
+        self,
+        changes: dict[int, dict[str, dict[str, Any]]],
+        *,
+        force: bool = False,
+        extra: dict[int, dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Apply timestamped status updates with DIRAC's state machine (DiracX's set_job_statuses)."""
+        parsed: dict[int, list[tuple[datetime, dict[str, Any]]]] = {}
+        for job_id, updates in changes.items():
+            if not isinstance(updates, dict) or not updates:
+                raise ApiError(422, f"Invalid status update for job {job_id}")
+            items = []
+            for ts, update in updates.items():
+                if not isinstance(update, dict):
+                    raise ApiError(422, f"Invalid status update for job {job_id}")
+                fields = {k: v for k, v in update.items() if v is not None}
+                fields.setdefault("Source", "Unknown")
+                items.append((parse_ts(ts), fields))
+            parsed[int(job_id)] = sorted(items, key=lambda x: x[0])
+        success: dict[str, Any] = {}
+        failed: dict[str, Any] = {}
+        kill_ids: list[int] = []
+        with self.db.write() as c:
+            for job_id, updates in parsed.items():
+                row = c.execute(
+                    "SELECT Status, StartExecTime, EndExecTime FROM jobs WHERE JobID=?", (job_id,)
+                ).fetchone()
+                if row is None:
+                    failed[str(job_id)] = {"detail": "Not found"}
+                    continue
+                result = self._apply_updates(c, job_id, row, updates, force, (extra or {}).get(job_id, {}))
+                success[str(job_id)] = result
+                if result.get("Status") in (DELETED, KILLED):
+                    kill_ids.append(job_id)
+            for job_id in kill_ids:
+                c.execute("INSERT INTO job_commands (JobID, Command) VALUES (?, 'Kill')", (job_id,))
+        return {"success": success, "failed": failed}
+
+    def _apply_updates(
+        self,
+        c: sqlite3.Connection,
+        job_id: int,
+        row: sqlite3.Row,
+        updates: list[tuple[datetime, dict[str, Any]]],
+        force: bool,
+        extra: dict[str, Any],
+    ) -> dict[str, Any]:
+        current = row["Status"]
+        if current == STALLED:
+            current = RUNNING  # an update to a Stalled job means it is alive again
+        last = c.execute(
+            "SELECT MAX(StatusTime) FROM job_logging WHERE JobID=? AND Status != 'idem'", (job_id,)
+        ).fetchone()[0]
+        last_time = parse_ts(last) if last else datetime.min.replace(tzinfo=timezone.utc)
+        start, end = row["StartExecTime"], row["EndExecTime"]
+        data: dict[str, Any] = {}
+        new_status = new_minor = new_app = None
+        if updates[-1][0] >= last_time:
+            for ts, fields in updates:
+                if ts < last_time:
+                    continue
+                status = fields.get("Status", current)
+                if status != current:
+                    if not force:
+                        allowed = next_state(current, status)
+                        if allowed != status:
+                            fields["Status"] = allowed
+                            fields["Source"] = fields["Source"] + "(SM)"
+                            status = allowed
+                    current = status
+                new_status = status
+                new_minor = fields.get("MinorStatus", new_minor)
+                new_app = fields.get("ApplicationStatus", new_app)
+            if new_status:
+                data.update(extra)
+                data["Status"] = new_status
+                data["LastUpdateTime"] = now_ts()
+            if new_minor:
+                data["MinorStatus"] = new_minor
+            if new_app:
+                data["ApplicationStatus"] = new_app
+        status_so_far = row["Status"]
+        for ts, fields in updates:
+            status_so_far = fields.get("Status", status_so_far)
+            if fields["Source"].startswith("Job") or fields["Source"] == "Heartbeat":
+                data["HeartBeatTime"] = format_ts(ts)
+            if not start and status_so_far == RUNNING:
+                start = data["StartExecTime"] = format_ts(ts)
+            elif not end and status_so_far in _FINAL_FOR_END_TIME:
+                end = data["EndExecTime"] = format_ts(ts)
+        if data:
+            sets = ", ".join(f"{k}=?" for k in data)
+            c.execute(f"UPDATE jobs SET {sets} WHERE JobID=?", (*data.values(), job_id))
+        c.executemany(
+            "INSERT INTO job_logging (JobID, Status, MinorStatus, ApplicationStatus, StatusTime, Source)"
+            " VALUES (?,?,?,?,?,?)",
+            [
+                (
+                    job_id,
+                    f.get("Status", "idem"),
+                    f.get("MinorStatus", "idem"),
+                    f.get("ApplicationStatus", "idem"),
+                    format_ts(ts),
+                    f["Source"],
+                )
+                for ts, f in updates
+            ],
+        )
+        keys = ("Status", "MinorStatus", "ApplicationStatus", "HeartBeatTime", "StartExecTime", "EndExecTime", "LastUpdateTime")
+        return {k: data.get(k) for k in keys} | {k: v for k, v in data.items() if k not in keys}
+
+    def set_status_now(self, job_ids: Iterable[int], status: str | None, minor: str | None,
+                       app: str | None = None, source: str = "JobManager", force: bool = False) -> dict[str, Any]:
+        """Convenience for the engine: one update stamped now for several jobs."""
+        update = {k: v for k, v in (("Status", status), ("MinorStatus", minor), ("ApplicationStatus", app),
+                                    ("Source", source)) if v is not None}  # fmt: skip
+        ts = now_ts()
+        return self.set_statuses({int(j): {ts: dict(update)} for j in job_ids}, force=force)
+
+    # -- heartbeats and commands -----------------------------------------------------
+    def heartbeat(self, data: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+        ids = [int(j) for j in data]
+        rows = self._rows("SELECT JobID, Status FROM jobs WHERE JobID IN ({})", ids)
+        if len(rows) != len(ids):
+            raise ApiError(400, f"Failed to lookup job IDs: {sorted(ids)}")
+        revive = [r["JobID"] for r in rows if r["Status"] in (MATCHED, STALLED)]
+        if revive:
+            self.set_status_now(revive, RUNNING, None, source="Heartbeat")
+        ts = now_ts()
+        with self.db.write() as c:
+            others = [j for j in ids if j not in revive]
+            c.executemany("UPDATE jobs SET HeartBeatTime=? WHERE JobID=?", [(ts, j) for j in others])
+            params = [
+                (int(j), k, json.dumps(v) if not isinstance(v, str) else v)
+                for j, values in data.items()
+                for k, v in (values or {}).items()
+                if v is not None
+            ]
+            c.executemany("INSERT OR REPLACE INTO job_parameters VALUES (?,?,?)", params)
+        return self.pop_commands(ids)
+
+    def pop_commands(self, job_ids: list[int]) -> list[dict[str, Any]]:
+        """Pending commands for these jobs, marked as sent (DiracX's get_job_commands)."""
+        out = []
+        with self.db.write() as c:
+            for chunk in _chunks(job_ids, 900):
+                marks = ",".join("?" * len(chunk))
+                rows = c.execute(
+                    f"SELECT Seq, JobID, Command, Arguments FROM job_commands WHERE Status='Received' AND JobID IN ({marks})",
+                    chunk,
+                ).fetchall()
+                c.executemany("UPDATE job_commands SET Status='Sent' WHERE Seq=?", [(r["Seq"],) for r in rows])
+                out.extend({"job_id": r["JobID"], "command": r["Command"], "arguments": r["Arguments"]} for r in rows)
+        return out
+
+    # -- attributes and parameters ---------------------------------------------------
+    def set_metadata(self, updates: dict[int, dict[str, Any]]) -> None:
+        with self.db.write() as c:
+            for job_id, values in updates.items():
+                for key, value in (values or {}).items():
+                    if key in _COLUMN_SET and key != "Site":
+                        raise ApiError(400, f"Job attribute {key} cannot be modified through this endpoint")
+                    if key == "Site":
+                        c.execute("UPDATE jobs SET Site=? WHERE JobID=?", (value, int(job_id)))
+                    else:
+                        c.execute(
+                            "INSERT OR REPLACE INTO job_parameters VALUES (?,?,?)",
+                            (int(job_id), key, value if isinstance(value, str) else json.dumps(value)),
+                        )
+
+    # -- rescheduling ----------------------------------------------------------------
+    def reschedule(self, job_ids: list[int], *, reset: bool = False) -> dict[str, Any]:
+        """Send jobs back to Received with a new reschedule count, as DIRAC does.
+
+        Deviation from DiracX 0.7, which applies the state machine without force and so
+        leaves a Failed job Failed: here Failed, Killed, Stalled and active jobs return
+        to Received (DIRAC's intended behaviour, which gbasf2 users rely on). Done and
+        Completed jobs keep their status and only get the new minor status and count,
+        which is what DiracX 0.7 shows.
+        """
+        failed: dict[str, Any] = {}
+        success: dict[str, Any] = {}
+        rows = {r["JobID"]: r for r in self._rows("SELECT * FROM jobs WHERE JobID IN ({})", job_ids)}
+        for job_id in job_ids:
+            if job_id not in rows:
+                failed[str(job_id)] = {"detail": "Not found"}
+        for job_id, row in rows.items():
+            if not row["VerifiedFlag"]:
+                failed[str(job_id)] = {
+                    "detail": f"VerifiedFlag is False: Status {row['Status']}, Minor Status: {row['MinorStatus']}"
+                }
+                continue
+            counter = 0 if reset else row["RescheduleCounter"] + 1
+            if counter > self.max_rescheduling:
+                self.set_status_now([job_id], FAILED, Minor.MAX_RESCHEDULING, "Unknown", force=True)
+                failed[str(job_id)] = {"detail": f"Maximum number of reschedules exceeded ({self.max_rescheduling})"}
+                continue
+            if row["Status"] == DELETED:
+                failed[str(job_id)] = {"detail": "Job is deleted"}
+                continue
+            movable = row["Status"] not in (DONE, COMPLETED)
+            ts = now_ts()
+            attrs = {"RescheduleTime": ts, "RescheduleCounter": counter}
+            update = {"MinorStatus": Minor.RESCHEDULED, "ApplicationStatus": "Unknown", "Source": "JobManager"}
+            if movable:
+                update["Status"] = RECEIVED
+            result = self.set_statuses({job_id: {ts: update}}, force=movable, extra={job_id: attrs})
+            with self.db.write() as c:
+                c.execute(
+                    "UPDATE jobs SET RescheduleTime=?, RescheduleCounter=?, StartExecTime=NULL, EndExecTime=NULL,"
+                    " HeartBeatTime=NULL WHERE JobID=?",
+                    (ts, counter, job_id),
+                )
+                jdl_text = c.execute("SELECT JDL FROM job_jdls WHERE JobID=?", (job_id,)).fetchone()[0]
+                if movable and row["Status"] in (MATCHED, RUNNING, COMPLETING, STALLED):
+                    c.execute("INSERT INTO job_commands (JobID, Command) VALUES (?, 'Kill')", (job_id,))
+            entry = result["success"].get(str(job_id), {})
+            success[str(job_id)] = {
+                "InputData": jdl_text,
+                "Site": row["Site"],
+                "UserPriority": row["UserPriority"],
+                **attrs,
+                **{k: entry.get(k) for k in ("Status", "MinorStatus", "ApplicationStatus", "HeartBeatTime",
+                                             "StartExecTime", "EndExecTime", "LastUpdateTime")},  # fmt: skip
+            }
+            if not movable:
+                success[str(job_id)]["Status"] = row["Status"]
+        return {"failed": failed, "success": success}
+
+    # -- helpers ---------------------------------------------------------------------
+    def _rows(self, sql: str, ids: Iterable[int]) -> list[sqlite3.Row]:
+        out: list[sqlite3.Row] = []
+        c = self.db.conn()
+        for chunk in _chunks(sorted({int(i) for i in ids}), 900):
+            out.extend(c.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall())
+        return out
+
+    def jdl_of(self, job_id: int) -> str | None:
+        rows = self.db.execute("SELECT JDL FROM job_jdls WHERE JobID=?", (job_id,))
+        return rows[0][0] if rows else None
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _db_value(param: str, value: Any) -> Any:
+    if param in ("JobID", "UserPriority", "RescheduleCounter"):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return value
+    if param in _BOOL_COLUMNS:
+        return 1 if value in (True, "true", "True", 1, "1") else 0
+    return value
+
+
+def _row_dict(row: sqlite3.Row, names: list[str]) -> dict[str, Any]:
+    out = {}
+    for name in names:
+        value = row[name]
+        if name in _BOOL_COLUMNS:
+            value = bool(value)
+        out[name] = value
+    return out
+
