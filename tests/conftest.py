@@ -59,8 +59,8 @@ def device_login(url: str, username: str | None = None, scope: str = "vo:belle g
         r = c.post(f"{url}/api/auth/device", params={"client_id": "myDIRACClientID", "scope": scope})
         r.raise_for_status()
         flow = r.json()
-        params = {"login_hint": username} if username else {}
-        c.get(flow["verification_uri_complete"], params=params, follow_redirects=True).raise_for_status()
+        approve = flow["verification_uri_complete"] + (f"&login_hint={username}" if username else "")
+        c.get(approve, follow_redirects=True).raise_for_status()
         r = c.post(
             f"{url}/api/auth/token",
             data={"grant_type": DEVICE_GRANT, "device_code": flow["device_code"], "client_id": "myDIRACClientID"},

@@ -191,7 +191,7 @@ class Api:
 
         return Retrying(
             retry=retry_if_exception(retryable),
-            wait=_wait_with_retry_after(wait_exponential_jitter(initial=initial, max=maximum)),
+            wait=_wait_with_retry_after(wait_exponential_jitter(multiplier=initial, max=maximum, jitter=initial)),
             stop=stop_after_attempt(attempts) | stop_after_delay(float(os.environ.get("GB2_RETRY_DEADLINE", "120"))),
             reraise=True,
         )

@@ -31,6 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--heartbeat-seconds", type=float, default=None)
     p.add_argument("--stall-seconds", type=float, default=None)
     p.add_argument("--basf2", default=None, help="basf2 command (default: basf2 on PATH, else gb2's stand-in)")
+    p.add_argument(
+        "--idle-timeout", type=float, default=0,
+        help="stop after this many seconds without requests or jobs (default 0: never)",
+    )  # fmt: skip
     p.add_argument("--log-level", default="warning")
     return p
 
@@ -60,9 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         settings = settings_from_args(args)
-        from gb2.server.runner import EmbeddedServer
+        from gb2.server.runner import EmbeddedServer, ServerAlreadyRunning
 
-        server = EmbeddedServer(settings)
+        server = EmbeddedServer(settings, idle_timeout=args.idle_timeout)
+    except ServerAlreadyRunning as exc:
+        print(f"gb2 server: {exc}", file=sys.stderr)
+        return 3
     except (OSError, ValueError) as exc:
         print(f"gb2 server: {exc}", file=sys.stderr)
         return 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
+import time
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -32,7 +33,7 @@ AREAS: tuple[tuple[str, str], ...] = (
 )
 
 
-def create_app(state: ServerState) -> Starlette:
+def create_app(state: ServerState) -> _ActivityMiddleware:
     modules = [importlib.import_module(name) for name, _ in AREAS]
     for module in modules:  # every service exists before any route is built
         setup = getattr(module, "setup", None)
@@ -62,4 +63,17 @@ def create_app(state: ServerState) -> Starlette:
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.gb2 = state
-    return app
+    return _ActivityMiddleware(app, state)
+
+
+class _ActivityMiddleware:
+    """Records when the last request arrived, for the idle shutdown."""
+
+    def __init__(self, app: Starlette, state: ServerState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        if scope["type"] == "http":
+            self.state.last_activity = time.monotonic()
+        await self.app(scope, receive, send)

@@ -155,8 +155,10 @@ class Caller:
 class JobDB:
     """Job storage and the operations DiracX's job routes perform."""
 
-    def __init__(self, db: Database, *, max_rescheduling: int = 3, max_jobs_per_submission: int = 20) -> None:
+    def __init__(self, db: Database, *, max_rescheduling: int = 3, max_jobs_per_submission: int = 20,
+                 min_cpu_time: int = MIN_CPU_TIME) -> None:  # fmt: skip
         self.db = db
+        self.min_cpu_time = min_cpu_time
         self.max_rescheduling = max_rescheduling
         self.max_jobs_per_submission = max_jobs_per_submission
         db.apply_schema(SCHEMA)
@@ -244,8 +246,8 @@ class JobDB:
         if job_type not in ALLOWED_JOB_TYPES:
             raise ApiError(400, f"Job type {job_type} is not allowed (allowed: User, Test, Hospital)")
         cpu = ad.integer("CPUTime", DEFAULT_CPU_TIME) or DEFAULT_CPU_TIME
-        if not MIN_CPU_TIME <= cpu <= MAX_CPU_TIME:
-            cpu = min(max(cpu, MIN_CPU_TIME), MAX_CPU_TIME)
+        if not self.min_cpu_time <= cpu <= MAX_CPU_TIME:
+            cpu = min(max(cpu, self.min_cpu_time), MAX_CPU_TIME)
         priority = ad.integer("Priority", 1)
         priority = 1 if priority is None else min(max(priority, 0), MAX_PRIORITY)
         sites = [s for s in ad.strings("Site") if s and s.upper() != "ANY"]

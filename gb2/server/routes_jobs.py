@@ -19,7 +19,10 @@ def caller_of(user: AuthorizedUser) -> Caller:
 def setup(state: ServerState) -> None:
     s = state.settings
     state.services["jobs"] = JobDB(
-        state.db, max_rescheduling=s.max_rescheduling, max_jobs_per_submission=s.max_jobs_per_submission
+        state.db,
+        max_rescheduling=s.max_rescheduling,
+        max_jobs_per_submission=s.max_jobs_per_submission,
+        min_cpu_time=s.min_cpu_time,
     )
 
 

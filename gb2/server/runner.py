@@ -7,6 +7,10 @@ port was chosen by the OS.
 
 from __future__ import annotations
 
+import fcntl
+import json
+import logging
+import os
 import socket
 import threading
 import time
@@ -14,16 +18,37 @@ import time
 from gb2.server.settings import ServerSettings
 from gb2.server.state import ServerState
 
+log = logging.getLogger("gb2.server")
+INFO_FILE = "server.json"
+
+
+class ServerAlreadyRunning(RuntimeError):
+    """Another embedded server holds this data directory."""
+
+
+def _lock_data_dir(data_dir) -> int:  # type: ignore[no-untyped-def]
+    """One server per data directory: the lock lives as long as the process."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / "server.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ServerAlreadyRunning(f"another gb2 server is using {data_dir}") from None
+    return fd
+
 
 class EmbeddedServer:
     """One embedded server instance bound to a loopback socket."""
 
-    def __init__(self, settings: ServerSettings) -> None:
+    def __init__(self, settings: ServerSettings, *, idle_timeout: float = 0) -> None:
         import uvicorn
 
         from gb2.server.app import create_app
 
         self.settings = settings
+        self.idle_timeout = idle_timeout
+        self._lock_fd = _lock_data_dir(settings.data_dir)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((settings.host, settings.port))
@@ -62,11 +87,17 @@ class EmbeddedServer:
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
+        self._release()
+
+    def _release(self) -> None:
         self.state.db.close()
         try:
             self.sock.close()
         except OSError:
             pass
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
 
     def __enter__(self) -> EmbeddedServer:
         return self.start()
@@ -76,8 +107,29 @@ class EmbeddedServer:
 
     # -- foreground ------------------------------------------------------------------
     def serve_forever(self) -> None:
-        """Serve until interrupted (SIGINT/SIGTERM stop uvicorn gracefully)."""
+        """Serve until interrupted (SIGINT/SIGTERM stop uvicorn gracefully) or idle."""
+        info = self.settings.data_dir / INFO_FILE
+        tmp = info.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"url": self.url, "pid": os.getpid(), "started": time.time()}))
+        tmp.replace(info)
+        if self.idle_timeout > 0:
+            threading.Thread(target=self._idle_watch, name="gb2-idle", daemon=True).start()
         try:
             self._server.run(sockets=[self.sock])
         finally:
-            self.state.db.close()
+            try:
+                if json.loads(info.read_text()).get("pid") == os.getpid():
+                    info.unlink()
+            except (OSError, ValueError):
+                pass
+            self._release()
+
+    def _idle_watch(self) -> None:
+        """Stop once no request came for ``idle_timeout`` seconds and no job is queued or running."""
+        while not self._server.should_exit:
+            time.sleep(min(5.0, self.idle_timeout / 4))
+            idle = time.monotonic() - self.state.last_activity
+            engine = self.state.engine
+            if idle >= self.idle_timeout and (engine is None or not engine.busy()):
+                log.warning("idle for %.0f s with no jobs: stopping", idle)
+                self._server.should_exit = True

@@ -77,6 +77,8 @@ class ServerSettings:
     engine_poll_seconds: float = 1.0
     #: DIRAC's MaxRescheduling (Operations/<vo>/Services/JobScheduling).
     max_rescheduling: int = 3
+    #: DIRAC's JobDescription/MinCPUTime: shorter requests are raised to this (seconds).
+    min_cpu_time: int = 100
     #: Whether normal users may see everyone's jobs in search/summary (DIRAC's GlobalJobsInfo).
     global_jobs_info: bool = True
     #: ``basf2`` command to run; None means: ``basf2`` on PATH, else gb2's stand-in.

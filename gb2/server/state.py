@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ class ServerState:
     engine: Engine | None = None
     #: Per-area singletons registered by route modules (e.g. the Rucio catalogue).
     services: dict[str, Any] = field(default_factory=dict)
+    #: monotonic time of the last request (the idle shutdown watches it).
+    last_activity: float = field(default_factory=time.monotonic)
 
     @classmethod
     def create(cls, settings: ServerSettings) -> ServerState:

@@ -1,0 +1,21 @@
+"""Every command: its module and a one-line description (kept import-free for fast start)."""
+
+from __future__ import annotations
+
+TOOLS: dict[str, tuple[str, str]] = {
+    "gbasf2": ("commands.gbasf2", "Submit a basf2 steering file as a project of grid jobs"),
+    "gb2_proxy_init": ("commands.proxy", "Log in (OAuth2 device flow) and cache your tokens"),
+    "gb2_proxy_info": ("commands.proxy", "Show your cached login: user, group, time left"),
+    "gb2_proxy_destroy": ("commands.proxy", "Log out: revoke and delete your cached tokens"),
+    "gb2_job_status": ("commands.job_status", "Status of jobs by project, job id or status"),
+    "gb2_project_summary": ("commands.project_summary", "One line per project: counts, status, duration"),
+    "gb2_ds_list": ("commands.ds_list", "List datasets, datablocks and files of the catalogue"),
+    "gb2_ds_get": ("commands.ds_get", "Download a project's or dataset's files, verified"),
+    "gb2_mock_server": ("commands.mock_server", "Run the embedded grid server in the foreground"),
+    "gb2_config": ("commands.config", "Show or change profiles (embedded or real servers)"),
+    "gb2": ("commands.umbrella", "Run any gb2 tool: gb2 <tool> args; alone, list tools"),
+}
+
+
+def module_of(tool: str) -> str:
+    return TOOLS[tool][0]

@@ -1,0 +1,116 @@
+"""gb2_config: show and change profiles; manage the embedded server."""
+
+from __future__ import annotations
+
+import click
+
+from commands._options import CONTEXT, json_option
+
+
+@click.group(
+    "gb2_config",
+    context_settings=CONTEXT,
+    invoke_without_command=True,
+    help="""Show or change gb2's profiles (a gb2 tool; gbasf2 has none).
+
+Without a subcommand, shows the profiles and which one is active. The default
+profile "embedded" runs the grid on this machine; a "remote" profile points at
+real DiracX and Rucio servers. GB2_PROFILE or --profile choose one per command.
+""",
+)
+@json_option
+@click.pass_context
+def cli(ctx: click.Context, as_json: bool) -> int:
+    if ctx.invoked_subcommand is not None:
+        return 0
+    from gb2.config import Config, config_path
+    from gb2.ui.output import plain_table, print_json
+
+    config = Config.load()
+    if as_json:
+        print_json({
+            "active_profile": config.active_profile,
+            "config_file": str(config_path()),
+            "profiles": {name: {"name": name, **p.to_yaml()} for name, p in config.profiles.items()},
+        })  # fmt: skip
+        return 0
+    print(f"config file: {config_path()}")
+    rows = []
+    for name, p in sorted(config.profiles.items()):
+        where = f"this machine ({p.server_dir})" if p.embedded else f"{p.diracx_url} | {p.rucio_url}"
+        rows.append(("*" if name == config.active_profile else "", name, p.type, where))
+    plain_table(("", "Profile", "Type", "Servers"), rows)
+    return 0
+
+
+@cli.command("use", help="Make PROFILE the active profile.")
+@click.argument("name")
+def use(name: str) -> None:
+    from gb2.config import Config
+
+    config = Config.load()
+    config.profile(name)  # validates
+    config.active_profile = name
+    print(f"active profile: {name} ({config.save()})")
+
+
+@cli.command("add", help="Add or replace a remote profile pointing at real DiracX and Rucio servers.")
+@click.argument("name")
+@click.option("--diracx", "diracx_url", required=True, metavar="URL", help="DiracX base URL.")
+@click.option("--rucio", "rucio_url", required=True, metavar="URL", help="Rucio base URL.")
+@click.option("--rucio-auth", type=click.Choice(["token", "userpass"]), default="token", show_default=True,
+              help="token: send the DiracX token to Rucio (OIDC); userpass: Rucio account and password.")
+@click.option("--rucio-account", default=None)
+@click.option("--rucio-username", default=None)
+@click.option("--rucio-password-env", default=None, metavar="VAR", help="Environment variable holding the Rucio password.")
+@click.option("--rucio-password-file", default=None, metavar="FILE", help="File holding the Rucio password.")
+@click.option("--group", default="belle", show_default=True)
+@click.option("--use", "activate", is_flag=True, help="Also make it the active profile.")
+def add(name: str, activate: bool, **values: str | None) -> None:  # fmt: skip
+    from gb2.config import EMBEDDED, Config, Profile
+    from gb2.errors import BadInput
+
+    if name == EMBEDDED:
+        raise BadInput("the embedded profile cannot be replaced")
+    config = Config.load()
+    config.profiles[name] = Profile(name, "remote", **{k: v for k, v in values.items() if v is not None}).validate()
+    if activate:
+        config.active_profile = name
+    print(f"profile {name} saved ({config.save()})")
+
+
+@cli.command("remove", help="Remove a profile.")
+@click.argument("name")
+def remove(name: str) -> None:
+    from gb2.config import EMBEDDED, Config
+    from gb2.errors import BadInput
+
+    config = Config.load()
+    if name == EMBEDDED or name not in config.profiles:
+        raise BadInput(f"cannot remove profile {name!r}")
+    del config.profiles[name]
+    if config.active_profile == name:
+        config.active_profile = EMBEDDED
+    print(f"profile {name} removed ({config.save()})")
+
+
+@cli.command("server", help="Status, start or stop of the embedded server of the active profile.")
+@click.argument("action", type=click.Choice(["status", "start", "stop"]), default="status")
+@click.option("--profile", default=None, envvar="GB2_PROFILE")
+def server(action: str, profile: str | None) -> int:
+    from gb2 import embedded
+    from gb2.config import active_profile
+    from gb2.errors import BadInput, ExitCode
+
+    chosen = active_profile(profile)
+    if not chosen.embedded:
+        raise BadInput(f"profile {chosen.name} uses remote servers")
+    if action == "start":
+        print(embedded.ensure_server(chosen))
+        return 0
+    if action == "stop":
+        print("stopped" if embedded.stop_server(chosen) else "not running")
+        return 0
+    url = embedded.running_url(chosen)
+    print(f"running at {url}" if url else "not running")
+    return 0 if url else ExitCode.UNREACHABLE

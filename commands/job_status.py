@@ -1,0 +1,61 @@
+"""gb2_job_status: gbasf2's job table and summary line."""
+
+from __future__ import annotations
+
+import click
+
+from commands._options import CONTEXT, common, json_option, user_option
+
+
+def split_values(values: tuple[str, ...]) -> list[str]:
+    """``-j 1,2 -j 3`` and ``-j 1 2 3`` forms alike."""
+    return [v for value in values for v in value.replace(",", " ").split() if v]
+
+
+@click.command(
+    "gb2_job_status",
+    context_settings=CONTEXT,
+    help="""Show the status of your jobs, as gbasf2 does.
+
+Prints "<N> jobs are selected.", a table (Job id, Status, MinorStatus,
+ApplicationStatus, Site) and the summary line with the keys Completed, Deleted,
+Done, Failed, Killed, Running, Stalled and Waiting.
+
+Several projects or job ids may follow -p/-j, space- or comma-separated
+(gb2_job_status -p proj1 proj2).
+
+\b
+gb2 additions:
+  --wait      follow the jobs live until all are final; exit 0 only if all
+              of them are Done (1 otherwise)
+  --json      machine-readable output
+""",
+)
+@click.option("-p", "--project", "projects", multiple=True, metavar="PROJECT", help="Project(s) to show.")
+@click.option("-j", "--jobid", "job_ids", multiple=True, metavar="ID", help="Job id(s) to show.")
+@click.option("-s", "--status", "statuses", multiple=True, metavar="STATUS", help="Only jobs in this status (e.g. Failed).")
+@user_option
+@click.option("--wait", is_flag=True, help="[gb2] Follow live until every job is final.")
+@click.option("--interval", type=click.FloatRange(0.1), default=5.0, show_default=True, help="[gb2] Seconds between refreshes with --wait.")
+@click.option("--timeout", type=click.FloatRange(0), default=None, help="[gb2] Give up waiting after this many seconds.")
+@click.argument("more", nargs=-1, metavar="[VALUE]...")
+@json_option
+@common
+def cli(projects, job_ids, statuses, user, wait, interval, timeout, more, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
+    from gb2.errors import BadInput
+    from gb2.session import Session
+    from gb2.status import resolve_selection
+    from gb2.ui.reports import job_status_report
+
+    project_list = split_values(projects)
+    id_list = split_values(job_ids)
+    if more:
+        if id_list and not project_list:
+            id_list += split_values(more)
+        elif project_list:
+            project_list += split_values(more)
+        else:
+            raise BadInput(f"unexpected argument {more[0]!r}: use -p PROJECT or -j JOBID")
+    session = Session.open(profile)
+    selection = resolve_selection(session, project_list, id_list, split_values(statuses), user)
+    return job_status_report(session, selection, wait=wait, interval=interval, timeout=timeout, as_json=as_json)

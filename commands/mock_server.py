@@ -1,0 +1,45 @@
+"""gb2_mock_server: the embedded server in the foreground, for CI smoke tests."""
+
+from __future__ import annotations
+
+import click
+
+from commands._options import CONTEXT
+
+
+@click.command(
+    "gb2_mock_server",
+    context_settings=CONTEXT,
+    help="""Run gb2's embedded grid (DiracX- and Rucio-compatible routes, storage and
+the local engine) in the foreground until Ctrl-C. A gb2 tool; gbasf2 has none.
+
+The first line of output is the base URL. Point a profile at it with
+"gb2_config add ci --diracx URL --rucio URL/rucio --use", or use
+GB2_DATA_DIR so the embedded profile finds it.
+""",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="State directory (default: the embedded profile's).")
+@click.option("--user", "users", multiple=True, metavar="NAME[:GROUPS][:PASSWORD]",
+              help="A user (repeatable); the first one is approved by the device flow.")
+@click.option("--workers", type=click.IntRange(1), default=None, help="Parallel job slots (default: cores).")
+@click.option("--no-engine", is_flag=True, help="Accept jobs without running them.")
+@click.option("--idle-timeout", type=click.FloatRange(0), default=0, show_default=True, help="Stop after this many idle seconds (0: never).")
+def cli(port, host, data_dir, users, workers, no_engine, idle_timeout) -> int:  # type: ignore[no-untyped-def]
+    from gb2.server.__main__ import main
+
+    argv = ["--port", str(port), "--host", host, "--idle-timeout", str(idle_timeout)]
+    if data_dir:
+        argv += ["--data-dir", data_dir]
+    else:
+        from gb2.config import active_profile
+
+        argv += ["--data-dir", str(active_profile("embedded").server_dir)]
+    for user in users:
+        argv += ["--user", user]
+    if workers:
+        argv += ["--workers", str(workers)]
+    if no_engine:
+        argv.append("--no-engine")
+    return main(argv)

@@ -1,0 +1,150 @@
+"""Profiles: which grid gb2 talks to.
+
+``~/.config/gb2/config.yaml`` (``$GB2_CONFIG_DIR``) holds named profiles and the
+active one. The default profile ``embedded`` needs no setup: the embedded server
+and engine start on demand on this machine. A ``remote`` profile points at real
+DiracX and Rucio servers::
+
+    active_profile: embedded
+    profiles:
+      embedded: {type: embedded}
+      kek:
+        type: remote
+        diracx_url: https://diracx.example.org
+        rucio_url: https://rucio.example.org
+        rucio_auth: token            # or userpass
+        rucio_account: alice         # userpass only
+        rucio_username: alice
+        rucio_password_env: GB2_RUCIO_PASSWORD
+
+``GB2_PROFILE`` selects a profile for one command.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gb2.errors import BadInput
+from gb2.paths import config_dir, data_dir
+
+EMBEDDED = "embedded"
+PROFILE_TYPES = ("embedded", "remote")
+REMOTE_KEYS = (
+    "diracx_url", "rucio_url", "rucio_auth", "rucio_account", "rucio_username",
+    "rucio_password_env", "rucio_password_file", "group", "idle_timeout", "port",
+)  # fmt: skip
+
+
+@dataclass
+class Profile:
+    name: str
+    type: str = "embedded"
+    diracx_url: str | None = None
+    rucio_url: str | None = None
+    rucio_auth: str = "token"
+    rucio_account: str | None = None
+    rucio_username: str | None = None
+    rucio_password_env: str | None = None
+    rucio_password_file: str | None = None
+    group: str = "belle"
+    #: embedded only: seconds without requests or jobs before the server stops itself.
+    idle_timeout: int = 900
+    #: embedded only: preferred port (0: any free port).
+    port: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        return self.type == "embedded"
+
+    @property
+    def server_dir(self) -> Path:
+        """State of this profile's embedded server."""
+        return data_dir() / ("server" if self.name == EMBEDDED else f"server-{self.name}")
+
+    def rucio_password(self) -> str | None:
+        if self.rucio_password_env and os.environ.get(self.rucio_password_env):
+            return os.environ[self.rucio_password_env]
+        if self.rucio_password_file:
+            return Path(self.rucio_password_file).expanduser().read_text().strip()
+        return None
+
+    def validate(self) -> Profile:
+        if self.type not in PROFILE_TYPES:
+            raise BadInput(f"profile {self.name}: type must be one of {', '.join(PROFILE_TYPES)}")
+        if self.type == "remote":
+            for key in ("diracx_url", "rucio_url"):
+                value = getattr(self, key)
+                if not value or not value.startswith(("http://", "https://")):
+                    raise BadInput(f"profile {self.name}: {key} must be an http(s) URL")
+            if self.rucio_auth not in ("token", "userpass"):
+                raise BadInput(f"profile {self.name}: rucio_auth must be token or userpass")
+            if self.rucio_auth == "userpass" and not (self.rucio_account and self.rucio_username):
+                raise BadInput(f"profile {self.name}: userpass needs rucio_account and rucio_username")
+        return self
+
+    def to_yaml(self) -> dict[str, Any]:
+        data = {k: v for k, v in asdict(self).items() if k not in ("name", "extra") and v is not None}
+        defaults = asdict(Profile(self.name, self.type))
+        return {k: v for k, v in data.items() if k == "type" or v != defaults.get(k)} | self.extra
+
+
+def config_path() -> Path:
+    return config_dir() / "config.yaml"
+
+
+@dataclass
+class Config:
+    active_profile: str = EMBEDDED
+    profiles: dict[str, Profile] = field(default_factory=lambda: {EMBEDDED: Profile(EMBEDDED)})
+
+    @classmethod
+    def load(cls) -> Config:
+        path = config_path()
+        if not path.exists():
+            return cls()
+        import yaml
+
+        try:
+            doc = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise BadInput(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
+        if not isinstance(doc, dict):
+            raise BadInput(f"{path} must contain a mapping")
+        profiles = {EMBEDDED: Profile(EMBEDDED)}
+        for name, values in (doc.get("profiles") or {}).items():
+            if not isinstance(values, dict):
+                raise BadInput(f"{path}: profile {name} must be a mapping")
+            known = {k: v for k, v in values.items() if k in REMOTE_KEYS or k == "type"}
+            extra = {k: v for k, v in values.items() if k not in known}
+            profiles[name] = Profile(str(name), **known, extra=extra)
+        return cls(str(doc.get("active_profile") or EMBEDDED), profiles)
+
+    def save(self) -> Path:
+        import yaml
+
+        path = config_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        doc = {
+            "active_profile": self.active_profile,
+            "profiles": {name: p.to_yaml() for name, p in self.profiles.items()},
+        }
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(yaml.safe_dump(doc, sort_keys=False))
+        tmp.replace(path)
+        return path
+
+    def profile(self, name: str | None = None) -> Profile:
+        """The named profile, else ``$GB2_PROFILE``, else the active one."""
+        chosen = name or os.environ.get("GB2_PROFILE") or self.active_profile
+        if chosen not in self.profiles:
+            known = ", ".join(sorted(self.profiles))
+            raise BadInput(f"unknown profile {chosen!r} (known: {known}); see gb2_config")
+        return self.profiles[chosen].validate()
+
+
+def active_profile(name: str | None = None) -> Profile:
+    return Config.load().profile(name)

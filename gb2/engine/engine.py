@@ -1,0 +1,366 @@
+"""The local execution engine: DIRAC's optimizers, matcher and stalled-job agent in one loop.
+
+One scheduler thread makes passes over the job database:
+
+1. confirms bulk (parametric) submissions: Submitting -> Received;
+2. optimises: Received -> Checking (JobSanity: JDL, input sandbox; Input Data
+   Resolution: replicas, candidate sites) -> Waiting, or Failed with the reason;
+3. matches Waiting jobs to free slots (priority first), picks a candidate site
+   and hands each to a :class:`~gb2.engine.runner.JobRunner` thread;
+4. watches: stops payloads whose job was killed, deleted or rescheduled; marks
+   jobs whose wrapper stopped sending heartbeats Stalled, then Failed.
+
+Jobs left Running by an engine that died are Stalled at the next start, so no
+job stays Running for ever and none is lost: a Failed job can be rescheduled.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import shutil
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from gb2 import jdl
+from gb2.engine.runner import JobRunner, JobSpec
+from gb2.jobstates import (
+    CHECKING,
+    COMPLETING,
+    FAILED,
+    MATCHED,
+    RECEIVED,
+    RUNNING,
+    STALLED,
+    SUBMITTING,
+    WAITING,
+    Minor,
+)
+from gb2.server import topology
+from gb2.server.jobdb import JobDB, format_ts
+
+if TYPE_CHECKING:
+    from gb2.server.state import ServerState
+
+log = logging.getLogger("gb2.engine")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS engine_jobs (
+    JobID INTEGER PRIMARY KEY,
+    Candidates TEXT NOT NULL,          -- comma-separated candidate sites
+    HoldFor TEXT                       -- reserved: job ids this job waits for (scouts)
+);
+CREATE TABLE IF NOT EXISTS engine_slots (
+    JobID INTEGER PRIMARY KEY,
+    EngineID TEXT NOT NULL,
+    Started REAL NOT NULL
+);
+"""
+
+BATCH = 500
+_ACTIVE = (MATCHED, RUNNING, COMPLETING, STALLED)
+
+
+def basf2_command(configured: str | None) -> list[str]:
+    """The basf2 to run: configured, else ``basf2`` on PATH, else gb2's stand-in."""
+    if configured:
+        return shlex.split(configured)
+    found = shutil.which("basf2")
+    if found:
+        return [found]
+    from gb2.standin import command
+
+    return command()
+
+
+class Engine:
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+        self.settings = state.settings
+        self.jobs: JobDB = state.services["jobs"]
+        self.db = state.db
+        self.db.apply_schema(SCHEMA)
+        self.id = uuid.uuid4().hex
+        self.basf2 = basf2_command(self.settings.basf2_command)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._runners: dict[int, JobRunner] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._last_watch = 0.0
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        self._recover()
+        self._thread = threading.Thread(target=self._loop, name="gb2-engine", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        with self._lock:
+            runners = list(self._runners.values())
+        for runner in runners:
+            runner.abort(silent=True)
+        for runner in runners:
+            runner.join(timeout=15)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    @property
+    def running_jobs(self) -> list[int]:
+        with self._lock:
+            return list(self._runners)
+
+    def busy(self) -> bool:
+        """True while any job is queued or running here (the server stays up while busy)."""
+        if self.running_jobs:
+            return True
+        rows = self.db.execute(
+            "SELECT 1 FROM jobs WHERE Status IN (?,?,?,?,?,?) LIMIT 1",
+            (SUBMITTING, RECEIVED, CHECKING, WAITING, MATCHED, RUNNING),
+        )
+        return bool(rows)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                self._pass()
+            except Exception:  # keep the engine alive whatever one pass hits
+                log.exception("engine pass failed")
+            self._wake.wait(self.settings.engine_poll_seconds)
+
+    def _pass(self) -> None:
+        self._confirm_bulk()
+        self._optimise()
+        self._dispatch()
+        self._watch()
+
+    # -- 0. recovery ---------------------------------------------------------------------
+    def _recover(self) -> None:
+        """Jobs held by an engine that is gone: Running ones become Stalled, Matched ones wait again."""
+        rows = self.db.execute("SELECT s.JobID, j.Status FROM engine_slots s JOIN jobs j USING (JobID)")
+        stalled = [r["JobID"] for r in rows if r["Status"] in (RUNNING, COMPLETING)]
+        requeue = [r["JobID"] for r in rows if r["Status"] == MATCHED]
+        if stalled:
+            self.jobs.set_status_now(stalled, STALLED, Minor.STALLED_PILOT, source="StalledJobAgent", force=True)
+            log.warning("engine restart: %d jobs whose wrapper died are now Stalled", len(stalled))
+        if requeue:
+            self.jobs.set_status_now(requeue, WAITING, Minor.PILOT_AGENT_SUBMISSION, source="Matcher", force=True)
+        with self.db.write() as c:
+            c.execute("DELETE FROM engine_slots")
+
+    # -- 1. bulk confirmation ------------------------------------------------------------
+    def _confirm_bulk(self) -> None:
+        rows = self.db.execute("SELECT JobID FROM jobs WHERE Status=? LIMIT ?", (SUBMITTING, BATCH * 4))
+        if rows:
+            self.jobs.set_status_now([r[0] for r in rows], RECEIVED, Minor.JOB_ACCEPTED, source="JobManager")
+
+    # -- 2. optimisation ---------------------------------------------------------------
+    def _optimise(self) -> None:
+        rows = self.db.execute(
+            "SELECT j.JobID, d.JDL FROM jobs j JOIN job_jdls d USING (JobID) WHERE j.Status=? ORDER BY j.JobID LIMIT ?",
+            (RECEIVED, BATCH),
+        )
+        if not rows:
+            return
+        parsed: dict[int, jdl.ClassAd] = {}
+        failures: dict[int, tuple[str, str]] = {}
+        for r in rows:
+            try:
+                parsed[r["JobID"]] = jdl.parse(r["JDL"])
+            except jdl.JDLError as exc:
+                failures[r["JobID"]] = (Minor.ILLEGAL_JDL, str(exc))
+        all_lfns = sorted({lfn for ad in parsed.values() for lfn in jdl.lfn_list(ad.strings("InputData"))})
+        catalog = self.state.services.get("rucio")
+        locations = catalog.replica_locations(all_lfns) if all_lfns and catalog is not None else {}
+        candidates: dict[int, list[str]] = {}
+        sandboxes = self.state.services.get("sandboxes")
+        for job_id, ad in parsed.items():
+            lfns = jdl.lfn_list(ad.strings("InputData"))
+            missing = [lfn for lfn in lfns if not locations.get(lfn)]
+            if missing:
+                failures[job_id] = (Minor.INPUT_DATA_NOT_AVAILABLE, f"No replica of {missing[0]}"[:250])
+                continue
+            sites = candidate_sites(ad, [locations[lfn] for lfn in lfns])
+            if not sites:
+                failures[job_id] = (Minor.NO_CANDIDATE_SITES, "Unknown")
+                continue
+            candidates[job_id] = sites
+            if sandboxes is not None:
+                for entry in ad.strings("InputSandbox"):
+                    if entry.startswith("SB:"):
+                        sandboxes.assign(job_id, entry, "Input")
+        now = datetime.now(timezone.utc)
+        checking, waiting = format_ts(now), format_ts(now + timedelta(microseconds=1))
+        changes: dict[int, dict[str, dict[str, Any]]] = {}
+        for job_id in candidates:
+            changes[job_id] = {
+                checking: {"Status": CHECKING, "MinorStatus": Minor.JOB_SANITY, "Source": "JobSanity"},
+                waiting: {"Status": WAITING, "MinorStatus": Minor.PILOT_AGENT_SUBMISSION, "Source": "JobScheduling"},
+            }
+        for job_id, (minor, app) in failures.items():
+            changes[job_id] = {
+                checking: {"Status": CHECKING, "MinorStatus": Minor.JOB_SANITY, "Source": "JobSanity"},
+                waiting: {"Status": FAILED, "MinorStatus": minor, "ApplicationStatus": app, "Source": "Optimizer"},
+            }
+        with self.db.write() as c:
+            c.executemany(
+                "INSERT OR REPLACE INTO engine_jobs (JobID, Candidates) VALUES (?,?)",
+                [(j, ",".join(s)) for j, s in candidates.items()],
+            )
+        self.jobs.set_statuses(changes)
+        if candidates:
+            self._wake.set()
+
+    # -- 3. matching ------------------------------------------------------------------
+    def _dispatch(self) -> None:
+        with self._lock:
+            free = self.settings.workers - len(self._runners)
+            site_load = Counter(r.spec.site for r in self._runners.values())
+        if free <= 0 or self._stop.is_set():
+            return
+        rows = self.db.execute(
+            "SELECT j.JobID, j.Owner, j.OwnerGroup, j.VO, j.JobGroup, j.JobName, j.RescheduleCounter,"
+            " e.Candidates, d.JDL FROM jobs j JOIN engine_jobs e USING (JobID) JOIN job_jdls d USING (JobID)"
+            " WHERE j.Status=? AND e.HoldFor IS NULL ORDER BY j.UserPriority DESC, j.JobID LIMIT ?",
+            (WAITING, free),
+        )
+        for r in rows:
+            candidates = r["Candidates"].split(",")
+            site = min(candidates, key=lambda s: (site_load[s], candidates.index(s)))
+            result = self.jobs.set_statuses(
+                {r["JobID"]: {format_ts(datetime.now(timezone.utc)): {
+                    "Status": MATCHED, "MinorStatus": Minor.ASSIGNED, "Source": "Matcher"}}},
+                extra={r["JobID"]: {"Site": site}},
+            )  # fmt: skip
+            if result["success"].get(str(r["JobID"]), {}).get("Status") != MATCHED:
+                continue  # killed or deleted meanwhile
+            site_load[site] += 1
+            self._start_runner(r, site)
+
+    def _start_runner(self, row: Any, site_name: str) -> None:
+        user = self.settings.user(row["Owner"])
+        if user is None:
+            self.jobs.set_status_now([row["JobID"]], FAILED, "Owner unknown to this server", source="Matcher")
+            return
+        site = topology.site(site_name)
+        ad = jdl.parse(row["JDL"])
+        cpu = ad.integer("CPUTime") or 86400
+        token, _ = self.state.authority.mint_access_token(user, row["OwnerGroup"], minutes=max(60.0, 3 * cpu / 60 + 60))
+        spec = JobSpec(
+            job_id=row["JobID"],
+            owner=row["Owner"],
+            group=row["OwnerGroup"],
+            vo=row["VO"],
+            job_group=row["JobGroup"],
+            job_name=row["JobName"],
+            site=site_name,
+            reschedule_counter=row["RescheduleCounter"],
+            jdl_text=row["JDL"],
+            output_se=site.output_se if site else topology.SITES[0].output_se,
+            local_ses=site.local_ses if site else (),
+        )
+        runner = JobRunner(
+            spec,
+            base_url=self.state.base_url,
+            token=token,
+            work_root=self.settings.work_root,
+            heartbeat_seconds=self.settings.heartbeat_seconds,
+            basf2_command=self.basf2,
+            keep_workdir=self.settings.keep_workdirs,
+            on_exit=self._runner_done,
+        )
+        with self.db.write() as c:
+            c.execute("INSERT OR REPLACE INTO engine_slots VALUES (?,?,?)", (spec.job_id, self.id, time.time()))
+        with self._lock:
+            self._runners[spec.job_id] = runner
+        runner.start()
+
+    def _runner_done(self, runner: JobRunner) -> None:
+        with self._lock:
+            self._runners.pop(runner.spec.job_id, None)
+        if not self._stop.is_set():
+            try:
+                with self.db.write() as c:
+                    c.execute("DELETE FROM engine_slots WHERE JobID=? AND EngineID=?", (runner.spec.job_id, self.id))
+            except Exception:
+                log.exception("could not release slot of job %s", runner.spec.job_id)
+            self._wake.set()
+
+    # -- 4. watching ------------------------------------------------------------------
+    def _watch(self) -> None:
+        with self._lock:
+            runners = dict(self._runners)
+        if runners:
+            ids = list(runners)
+            marks = ",".join("?" * len(ids))
+            rows = self.db.execute(f"SELECT JobID, Status, RescheduleCounter FROM jobs WHERE JobID IN ({marks})", ids)
+            for r in rows:
+                runner = runners[r["JobID"]]
+                gone = r["Status"] not in _ACTIVE or r["RescheduleCounter"] != runner.spec.reschedule_counter
+                if gone:
+                    log.info("job %s is now %s: stopping its payload", r["JobID"], r["Status"])
+                    runner.abort(silent=True)
+        now = time.time()
+        period = max(0.5, min(self.settings.stall_seconds, self.settings.stalled_to_failed_seconds) / 5)
+        if now - self._last_watch < period:
+            return
+        self._last_watch = now
+        self._stall_sweep(set(runners))
+
+    def _stall_sweep(self, ours: set[int]) -> None:
+        now = datetime.now(timezone.utc)
+        stall_cutoff = format_ts(now - timedelta(seconds=self.settings.stall_seconds))
+        fail_cutoff = format_ts(now - timedelta(seconds=self.settings.stalled_to_failed_seconds))
+        silent = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT JobID FROM jobs WHERE Status IN (?,?) AND COALESCE(HeartBeatTime, LastUpdateTime) < ?",
+                (RUNNING, COMPLETING, stall_cutoff),
+            )
+            if r[0] not in ours
+        ]
+        if silent:
+            self.jobs.set_status_now(silent, STALLED, Minor.STALLED_PILOT, source="StalledJobAgent")
+        dead = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT JobID FROM jobs WHERE Status=? AND LastUpdateTime < ?", (STALLED, fail_cutoff)
+            )
+            if r[0] not in ours
+        ]
+        if dead:
+            self.jobs.set_status_now(dead, FAILED, Minor.STALLED_PILOT, source="StalledJobAgent")
+        lost = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT JobID FROM jobs WHERE Status=? AND LastUpdateTime < ?", (MATCHED, stall_cutoff)
+            )
+            if r[0] not in ours
+        ]
+        if lost:
+            self.jobs.set_status_now(lost, WAITING, Minor.PILOT_AGENT_SUBMISSION, source="Matcher", force=True)
+
+
+def candidate_sites(ad: jdl.ClassAd, replica_ses: list[list[str]]) -> list[str]:
+    """Sites that may run a job: wanted (Site), not banned, holding every input file locally."""
+    wanted = {s for s in ad.strings("Site") if s.upper() != "ANY"}
+    banned = set(ad.strings("BannedSites")) | set(ad.strings("BannedSite"))
+    sites = []
+    for site in topology.SITES:
+        if (wanted and site.name not in wanted) or site.name in banned:
+            continue
+        if replica_ses and not all(set(ses) & set(site.local_ses) for ses in replica_ses):
+            continue
+        sites.append(site.name)
+    return sites
+

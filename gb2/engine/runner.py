@@ -1,0 +1,346 @@
+"""The job wrapper: runs one matched job on this machine, like DIRAC's JobWrapper on a worker node.
+
+It talks to the server only over HTTP with a token minted for the job's owner
+(as a pilot holds the owner's proxy): status updates, heartbeats, sandboxes and
+replica lookups go through the same client code users run. Steps and the minor
+statuses they report:
+
+Running/Job Initialization -> Downloading InputSandbox -> Input Data Resolution
+-> Application -> Completing/Uploading Output Sandbox -> Done/Execution Complete,
+or Failed with the minor status of the step that failed.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import logging
+import os
+import shlex
+import shutil
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gb2 import jdl
+from gb2.client.diracx import DiracX
+from gb2.engine.process import Outcome, Payload
+from gb2.errors import Gb2Error
+from gb2.jobstates import COMPLETING, DONE, FAILED, RUNNING, Minor
+from gb2.sandbox import extract_archive, make_archive
+
+log = logging.getLogger("gb2.engine")
+
+SOFTWARE_AREA = Path(__file__).with_name("software")
+TOKEN_FILE = ".gb2_job_token"
+RESULT_FILE = ".gb2_wrapper_result.json"
+JOB_INFO = "job.info"
+
+
+@dataclass
+class JobSpec:
+    """What the engine knows about a matched job."""
+
+    job_id: int
+    owner: str
+    group: str
+    vo: str
+    job_group: str
+    job_name: str
+    site: str
+    reschedule_counter: int
+    jdl_text: str
+    output_se: str
+    local_ses: tuple[str, ...]
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+class JobFailed(Exception):
+    """A step failed: the job ends Failed with this minor status."""
+
+    def __init__(self, minor: str, application: str | None = None) -> None:
+        super().__init__(minor)
+        self.minor = minor
+        self.application = application
+
+
+class JobRunner(threading.Thread):
+    """One job from Matched to a final state."""
+
+    def __init__(
+        self,
+        spec: JobSpec,
+        *,
+        base_url: str,
+        token: str,
+        work_root: Path,
+        heartbeat_seconds: float,
+        basf2_command: list[str],
+        keep_workdir: bool,
+        on_exit: Any,
+    ) -> None:
+        super().__init__(name=f"gb2-job-{spec.job_id}", daemon=True)
+        self.spec = spec
+        self.ad = jdl.parse(spec.jdl_text)
+        self.base_url = base_url
+        self.token = token
+        self.dx = DiracX(base_url, access_token=token)
+        self.workdir = work_root / f"{spec.job_id}.{spec.reschedule_counter}"
+        self.heartbeat_seconds = heartbeat_seconds
+        self.basf2_command = basf2_command
+        self.keep_workdir = keep_workdir
+        self.on_exit = on_exit
+        self.payload: Payload | None = None
+        self._abort = threading.Event()
+        self._silent = False  # the job left our hands (killed, rescheduled, engine stopping)
+
+    # -- control from the engine -------------------------------------------------------
+    def abort(self, *, silent: bool = True) -> None:
+        """Stop the payload; with ``silent`` the job's status is left to whoever changed it."""
+        self._silent = silent
+        self._abort.set()
+        if self.payload is not None:
+            self.payload.terminate(grace=2.0)
+
+    # -- status reporting --------------------------------------------------------------
+    def report(self, status: str | None = None, minor: str | None = None, application: str | None = None) -> None:
+        if self._silent:
+            return
+        try:
+            self.dx.set_job_status(
+                [self.spec.job_id], status=status, minor=minor, application=application, source="JobWrapper"
+            )
+        except Gb2Error as exc:
+            log.warning("job %s: status report failed: %s", self.spec.job_id, exc)
+
+    # -- the steps ---------------------------------------------------------------------
+    def run(self) -> None:
+        try:
+            self._run()
+        except JobFailed as exc:
+            self.report(FAILED, exc.minor, exc.application)
+        except Exception as exc:  # a bug or an unexpected environment problem: never leave the job Running
+            log.exception("job %s: wrapper error", self.spec.job_id)
+            self.report(FAILED, Minor.EXCEPTION_DURING_EXECUTION, f"Wrapper error: {type(exc).__name__}: {exc}"[:250])
+        finally:
+            if not self.keep_workdir:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+            else:
+                (self.workdir / TOKEN_FILE).unlink(missing_ok=True)
+            self.on_exit(self)
+
+    def _run(self) -> None:
+        job_id = self.spec.job_id
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        self.workdir.mkdir(parents=True)
+        self.report(RUNNING, Minor.JOB_INITIALIZATION, "Unknown")
+        if self._abort.is_set():
+            return
+        self.report(minor=Minor.DOWNLOADING_INPUT_SANDBOX)
+        self._input_sandbox()
+        self.report(minor=Minor.INPUT_DATA_RESOLUTION)
+        inputs = self._input_data()
+        self._write_job_info(inputs)
+        argv = self._command()
+        self.report(minor=Minor.APPLICATION, application="Running")
+        outcome = self._execute(argv)
+        if outcome is None or self._abort.is_set():
+            return
+        self._finish(outcome)
+        log.info("job %s finished: rc=%s cpu=%.1fs", job_id, outcome.returncode, outcome.cpu_seconds)
+
+    def _input_sandbox(self) -> None:
+        for entry in self.ad.strings("InputSandbox"):
+            try:
+                if entry.startswith("SB:"):
+                    extract_archive(self.dx.download_sandbox(entry), self.workdir)
+                elif entry.upper().startswith("LFN:"):
+                    self._fetch_lfns([entry[4:]], link=False)
+                else:
+                    raise JobFailed(Minor.FAILED_DOWNLOADING_INPUT_SANDBOX, f"Unsupported sandbox entry {entry}")
+            except Gb2Error as exc:
+                raise JobFailed(Minor.FAILED_DOWNLOADING_INPUT_SANDBOX, f"Input sandbox: {exc}"[:250]) from exc
+
+    def _input_data(self) -> list[dict[str, str]]:
+        lfns = jdl.lfn_list(self.ad.strings("InputData"))
+        if not lfns:
+            return []
+        try:
+            return self._fetch_lfns(lfns, link=True)
+        except Gb2Error as exc:
+            raise JobFailed(Minor.INPUT_DATA_NOT_AVAILABLE, f"Input data: {exc}"[:250]) from exc
+
+    def _fetch_lfns(self, lfns: list[str], *, link: bool) -> list[dict[str, str]]:
+        """Put the files in the work dir: a link to a replica on this site, else a verified download."""
+        from gb2.engine.inputdata import fetch_inputs
+
+        return fetch_inputs(self, lfns, link=link)
+
+    def _write_job_info(self, inputs: list[dict[str, str]]) -> None:
+        info = {
+            "JobID": self.spec.job_id,
+            "JobName": self.spec.job_name,
+            "JobGroup": self.spec.job_group,
+            "Owner": self.spec.owner,
+            "OwnerGroup": self.spec.group,
+            "VO": self.spec.vo,
+            "Site": self.spec.site,
+            "RescheduleCounter": self.spec.reschedule_counter,
+            "OutputSE": self.ad.string("OutputSE") or self.spec.output_se,
+            "CPUTime": self.ad.integer("CPUTime"),
+            "InputData": inputs,
+        }
+        (self.workdir / JOB_INFO).write_text(json.dumps(info, indent=1))
+
+    def _command(self) -> list[str]:
+        executable = self.ad.string("Executable")
+        if not executable:
+            raise JobFailed(Minor.APP_NOT_FOUND, "No Executable in the JDL")
+        arguments = shlex.split(self.ad.string("Arguments") or "")
+        path = _resolve_executable(executable, self.workdir)
+        if path is None:
+            raise JobFailed(Minor.APP_NOT_FOUND, f"Executable not found: {executable}")
+        if path.suffix == ".py":
+            return [sys.executable, str(path), *arguments]
+        return [str(path), *arguments]
+
+    def _environment(self) -> dict[str, str]:
+        token_file = self.workdir / TOKEN_FILE
+        fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(self.token)
+        private = self.workdir / ".gb2"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GB2_")}
+        env.update(
+            {
+                "DIRACJOBID": str(self.spec.job_id),
+                "JOBID": str(self.spec.job_id),
+                "DIRACSITE": self.spec.site,
+                "GB2_JOB_INFO": str(self.workdir / JOB_INFO),
+                "GB2_DIRACX_URL": self.base_url,
+                "GB2_RUCIO_URL": f"{self.base_url}/rucio",
+                "GB2_JOB_TOKEN_FILE": str(token_file),
+                "GB2_BASF2_COMMAND": json.dumps(self.basf2_command),
+                "GB2_CONFIG_DIR": str(private / "config"),
+                "GB2_CACHE_DIR": str(private / "cache"),
+                "GB2_DATA_DIR": str(private / "data"),
+                "PATH": f"{SOFTWARE_AREA}{os.pathsep}{os.environ.get('PATH', '')}",
+                "PYTHONUNBUFFERED": "1",
+                **self.spec.extra_env,
+            }
+        )
+        return env
+
+    def _execute(self, argv: list[str]) -> Outcome | None:
+        cpu_limit = self.ad.integer("CPUTime")
+        wallclock = 2 * (cpu_limit or 86400) + 300
+        stdout = self.workdir / (self.ad.string("StdOutput") or "std.out")
+        stderr = self.workdir / (self.ad.string("StdError") or "std.err")
+        try:
+            self.payload = Payload(argv, self.workdir, self._environment(), stdout, stderr, cpu_limit)
+        except OSError as exc:
+            raise JobFailed(Minor.APP_NOT_FOUND, f"Cannot start {argv[0]}: {exc}"[:250]) from exc
+        if self._abort.is_set():
+            self.payload.terminate(grace=1.0)
+        payload = self.payload
+        while True:
+            outcome = payload.wait(timeout=self.heartbeat_seconds, step=0.02)
+            if outcome is not None:
+                return outcome
+            if self._abort.is_set():
+                payload.terminate(grace=2.0)
+                continue
+            if time.monotonic() - payload.started > wallclock:
+                payload.terminate(grace=2.0)
+                payload.wait()
+                raise JobFailed(Minor.WALLCLOCK_LIMIT)
+            self._heartbeat(payload)
+
+    def _heartbeat(self, payload: Payload) -> None:
+        data: dict[str, Any] = {"WallClockTime": round(time.monotonic() - payload.started, 1)}
+        data.update(payload.usage())
+        try:
+            load = os.getloadavg()[0]
+            data["LoadAverage"] = round(load, 2)
+        except OSError:
+            pass
+        try:
+            commands = self.dx.heartbeat({self.spec.job_id: data})
+        except Gb2Error as exc:
+            log.warning("job %s: heartbeat failed: %s", self.spec.job_id, exc)
+            return
+        if any(c.get("command") == "Kill" for c in commands):
+            log.info("job %s: kill command received", self.spec.job_id)
+            self.abort(silent=True)
+
+    def _finish(self, outcome: Outcome) -> None:
+        if outcome.cpu_limit_hit:
+            self._upload_output_sandbox(final_failure=True)
+            raise JobFailed(Minor.CPU_LIMIT)
+        ok = outcome.returncode == 0
+        self.report(COMPLETING, Minor.UPLOADING_OUTPUT_SANDBOX)
+        self._upload_output_sandbox(final_failure=not ok)
+        # The payload may have set its own ApplicationStatus; otherwise say how it ended.
+        untouched = self._application_status() in (None, "Running", "Unknown")
+        if ok:
+            self.report(DONE, Minor.EXEC_COMPLETE, "Done" if untouched else None)
+            return
+        result = _read_result(self.workdir)
+        application = f"Failed (exit status {outcome.returncode})" if untouched else None
+        raise JobFailed(result.get("MinorStatus") or Minor.APP_ERRORS, application)
+
+    def _application_status(self) -> str | None:
+        try:
+            rows = self.dx.search(
+                ["ApplicationStatus"], [{"parameter": "JobID", "operator": "eq", "value": self.spec.job_id}]
+            ).rows
+        except Gb2Error:
+            return None
+        return rows[0]["ApplicationStatus"] if rows else None
+
+    def _upload_output_sandbox(self, *, final_failure: bool) -> None:
+        patterns = self.ad.strings("OutputSandbox")
+        for name in (self.ad.string("StdOutput") or "std.out", self.ad.string("StdError") or "std.err"):
+            if name not in patterns:
+                patterns.append(name)
+        files: dict[str, Path] = {}
+        for pattern in patterns:
+            for match in sorted(glob.glob(pattern, root_dir=self.workdir)):
+                path = self.workdir / match
+                if path.is_file() and not path.is_symlink() and not match.startswith(".gb2"):
+                    files[match] = path
+        if not files:
+            return
+        try:
+            pfn = self.dx.upload_sandbox(make_archive((p, n) for n, p in files.items()))
+            self.dx.assign_output_sandbox(self.spec.job_id, pfn)
+        except Gb2Error as exc:
+            if not final_failure:
+                raise JobFailed(Minor.UPLOADING_OUTPUT_SANDBOX, f"Output sandbox upload failed: {exc}"[:250]) from exc
+            log.warning("job %s: output sandbox upload failed: %s", self.spec.job_id, exc)
+
+
+def _resolve_executable(name: str, workdir: Path) -> Path | None:
+    if os.path.isabs(name):
+        path = Path(name)
+        return path if path.exists() else None
+    local = workdir / name
+    if local.is_file():
+        local.chmod(local.stat().st_mode | 0o755)
+        return local
+    shipped = SOFTWARE_AREA / name
+    if shipped.is_file():
+        return shipped
+    found = shutil.which(name)
+    return Path(found) if found else None
+
+
+def _read_result(workdir: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((workdir / RESULT_FILE).read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}

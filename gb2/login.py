@@ -1,0 +1,160 @@
+"""Logging in and out: what gb2_proxy_init, gb2_proxy_info and gb2_proxy_destroy do.
+
+gbasf2 makes an X.509 proxy; gb2 gets OAuth2 tokens from DiracX through the device
+flow and caches them (0600) per profile. On the embedded profile the identity
+provider is this machine, so the login is approved at once for the local user.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from gb2 import VO
+from gb2.client.tokens import claims
+from gb2.errors import BadInput, Gb2Error
+from gb2.session import Session
+
+LIFETIME_RE = re.compile(r"^(\d{1,4}):([0-5]\d)$")
+
+
+def parse_lifetime(text: str) -> int:
+    """gbasf2's ``-v HH:MM`` as seconds."""
+    m = LIFETIME_RE.match(text.strip())
+    if not m:
+        raise BadInput(f"invalid validity {text!r}: expected HH:MM, e.g. 24:00")
+    seconds = int(m.group(1)) * 3600 + int(m.group(2)) * 60
+    if seconds <= 0:
+        raise BadInput("the requested validity must be positive")
+    return seconds
+
+
+def hhmmss(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+@dataclass
+class ProxyInfo:
+    """The cached login, as gbasf2's proxy field block shows it."""
+
+    profile: str
+    server: str
+    path: Path
+    username: str
+    group: str
+    properties: list[str]
+    subject: str
+    issuer: str
+    seconds_left: float  # validity of the login (refresh token)
+    access_seconds_left: float
+
+    def fields(self) -> list[tuple[str, str]]:
+        return [
+            ("subject", self.subject),
+            ("issuer", self.issuer),
+            ("identity", f"{self.username}@{VO}"),
+            ("timeleft", hhmmss(self.seconds_left)),
+            ("DIRAC group", self.group),
+            ("path", str(self.path)),
+            ("username", self.username),
+            ("properties", ", ".join(self.properties)),
+            ("VO", VO),
+            ("credential", "OAuth2 tokens (DiracX), no X.509 proxy"),
+            ("server", f"{self.server} (profile {self.profile})"),
+        ]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile,
+            "server": self.server,
+            "path": str(self.path),
+            "username": self.username,
+            "group": self.group,
+            "properties": self.properties,
+            "vo": VO,
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "timeleft": hhmmss(self.seconds_left),
+            "timeleft_seconds": int(self.seconds_left),
+            "access_token_seconds": int(self.access_seconds_left),
+        }
+
+
+def proxy_info(session: Session) -> ProxyInfo | None:
+    """The cached login of the session's profile, without any network call."""
+    data = session.tokens.load()
+    if not data:
+        return None
+    access = claims(data["access_token"])
+    now = time.time()
+    refresh_left = (data.get("refresh_expires_at") or 0) - now
+    access_left = float(data.get("expires_at", 0)) - now
+    return ProxyInfo(
+        profile=session.profile.name,
+        server=str(data.get("server") or session.diracx_url),
+        path=session.tokens.path,
+        username=str(access.get("preferred_username", "")),
+        group=str(access.get("dirac_group", "")),
+        properties=list(access.get("dirac_properties", [])),
+        subject=str(access.get("sub", "")),
+        issuer=str(access.get("iss", "")),
+        seconds_left=max(refresh_left, access_left, 0.0),
+        access_seconds_left=max(access_left, 0.0),
+    )
+
+
+def embedded_approval(username: str | None = None) -> Callable[[dict[str, Any]], None]:
+    """On the embedded profile this machine is the identity provider: open the link ourselves."""
+
+    def approve(flow: dict[str, Any]) -> None:
+        url = flow["verification_uri_complete"]
+        if username:
+            url += f"&login_hint={username}"
+        response = httpx.get(url, follow_redirects=True, timeout=30)
+        if response.status_code >= 400:
+            from gb2.client.http import raise_for_response
+
+            raise_for_response("the embedded identity provider", response)
+
+    return approve
+
+
+def login(
+    session: Session,
+    group: str,
+    *,
+    show: Callable[[dict[str, Any]], None],
+    lifetime_seconds: int | None = None,
+    interval: float = 5.0,
+) -> ProxyInfo:
+    """Device-flow login; ``show`` tells the user where to approve (remote profiles)."""
+    scope = f"vo:{VO} group:{group}"
+    if session.profile.embedded:
+        approve = embedded_approval()
+        interval = 0.05
+    else:
+        approve = show
+    extra = {"group": group, "profile": session.profile.name}
+    if lifetime_seconds:
+        extra["requested_lifetime"] = lifetime_seconds
+    session.diracx.login(scope, approve, interval=interval, **extra)
+    info = proxy_info(session)
+    assert info is not None
+    return info
+
+
+def logout(session: Session) -> tuple[bool, bool]:
+    """(revoked on the server, cache deleted). A server that cannot be reached does not stop the deletion."""
+    revoked = False
+    try:
+        revoked = session.diracx.revoke()
+    except Gb2Error:
+        revoked = False
+    return revoked, session.tokens.delete()

@@ -1,0 +1,131 @@
+"""Bulk job submission that never duplicates a job, even when responses are lost.
+
+DiracX has no idempotency key, so gb2 makes every job recognisable instead: each
+job of a submission has a ``JobName`` unique within its ``JobGroup`` (the
+project) and owner. Jobs go in batches of at most 20 (DiracX's per-call limit for
+normal users); a batch is one database transaction, so it is either fully in or
+not at all.
+
+* If a batch's response is lost (timeout, dropped connection, 5xx), gb2 asks the
+  server which of the batch's names exist, and submits only the missing ones.
+* After the last batch, one search lists the submission's jobs; a name found twice
+  (a retry racing a slow server) keeps its lowest JobID and the extra copies are
+  killed and deleted before they can run twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from gb2.client.diracx import DiracX
+from gb2.errors import OperationFailed, RequestRefused, ServerUnreachable
+
+BATCH_SIZE = 20
+MAX_ATTEMPTS = 5
+
+
+@dataclass
+class SubmissionResult:
+    job_ids: list[int]
+    duplicates_removed: list[int] = field(default_factory=list)
+    reconciled_batches: int = 0
+
+
+def _ambiguous(exc: Exception) -> bool:
+    """Did the request perhaps reach the server although we got no answer?"""
+    if isinstance(exc, ServerUnreachable):
+        return True
+    return isinstance(exc, RequestRefused) and (exc.status_code or 0) >= 500
+
+
+class Submitter:
+    """Submit many JDLs with unique names under one job group."""
+
+    def __init__(self, dx: DiracX, owner: str, group: str, *, batch_size: int = BATCH_SIZE,
+                 parallel: int = 4, wait: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
+        self.dx = dx
+        self.owner = owner
+        self.group = group
+        self.batch_size = batch_size
+        self.parallel = max(1, parallel)
+        self.wait = wait
+        self.reconciled = 0
+
+    def existing(self, names: Sequence[str]) -> dict[str, list[int]]:
+        """JobIDs already in the server for these names (more than one means a duplicate)."""
+        found: dict[str, list[int]] = {}
+        for row in self.dx.iter_search(
+            ["JobID", "JobName"],
+            [
+                {"parameter": "JobGroup", "operator": "eq", "value": self.group},
+                {"parameter": "Owner", "operator": "eq", "value": self.owner},
+                {"parameter": "JobName", "operator": "in", "values": list(names)},
+            ],
+        ):
+            found.setdefault(row["JobName"], []).append(int(row["JobID"]))
+        return found
+
+    def submit_batch(self, jdls: Sequence[str], names: Sequence[str]) -> list[int]:
+        """One batch; on an ambiguous failure, reconcile by name before trying again."""
+        pending = list(range(len(jdls)))
+        ids: dict[int, int] = {}
+        delay = 0.5
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                inserted = self.dx.submit_jdl([jdls[i] for i in pending])
+            except Exception as exc:
+                if not _ambiguous(exc) or attempt == MAX_ATTEMPTS:
+                    raise
+                self.wait(delay)
+                delay = min(delay * 2, 8.0)
+                self.reconciled += 1
+                try:
+                    present = self.existing([names[i] for i in pending])
+                except ServerUnreachable:
+                    continue  # still unreachable: reconcile on the next attempt
+                for i in pending:
+                    if names[i] in present:
+                        ids[i] = min(present[names[i]])
+                pending = [i for i in pending if i not in ids]
+                if not pending:
+                    break
+                continue
+            if len(inserted) != len(pending):
+                raise OperationFailed(f"DiracX inserted {len(inserted)} jobs for {len(pending)} JDLs")
+            for i, job in zip(pending, inserted, strict=True):
+                ids[i] = int(job["JobID"])
+            pending = []
+            break
+        return [ids[i] for i in range(len(jdls))]
+
+    def submit(self, jdls: Sequence[str], names: Sequence[str],
+               progress: Callable[[int], None] | None = None) -> SubmissionResult:  # fmt: skip
+        if len(jdls) != len(names) or len(set(names)) != len(names):
+            raise ValueError("every JDL needs a unique job name")
+        batches = [(i, min(i + self.batch_size, len(jdls))) for i in range(0, len(jdls), self.batch_size)]
+
+        def run(span: tuple[int, int]) -> list[int]:
+            got = self.submit_batch(jdls[span[0] : span[1]], names[span[0] : span[1]])
+            if progress:
+                progress(len(got))
+            return got
+
+        job_ids: list[int] = []
+        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+            for got in pool.map(run, batches):
+                job_ids.extend(got)
+        removed = self.remove_duplicates(names, job_ids) if self.reconciled else []
+        return SubmissionResult(job_ids, removed, self.reconciled)
+
+    def remove_duplicates(self, names: Sequence[str], kept: list[int]) -> list[int]:
+        """Kill and delete extra copies of a name (a retry that raced a slow server)."""
+        present = self.existing(names)
+        keep = set(kept)
+        extra = sorted(j for ids in present.values() if len(ids) > 1 for j in ids if j not in keep)
+        if extra:
+            self.dx.kill(extra)
+            self.dx.delete(extra)
+        return extra

@@ -1,0 +1,1 @@
+"""Shared command-line helpers: error reporting, prompts, tables, JSON and progress."""

@@ -1,0 +1,66 @@
+"""How every command ends: one line on stderr and a documented exit code.
+
+Commands run through :func:`run_click`: errors from gb2 become
+``<tool>: error: <message>`` with their exit code, click usage errors exit 2 with
+one line, Ctrl-C exits 130, and a bug prints a one-line notice (the traceback only
+with ``--debug`` or ``GB2_DEBUG=1``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Any
+
+from gb2.errors import ExitCode, Gb2Error
+
+
+def error_line(tool: str, message: str) -> None:
+    print(f"{tool}: error: {message}", file=sys.stderr, flush=True)
+
+
+def debug_enabled(argv: list[str]) -> bool:
+    return "--debug" in argv or os.environ.get("GB2_DEBUG") == "1"
+
+
+def run_click(command: Any, tool: str, argv: list[str]) -> int:
+    import click
+
+    debug = debug_enabled(argv)
+    try:
+        result = command.main(args=argv, prog_name=tool, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code or 0)
+    except click.exceptions.Abort:
+        error_line(tool, "aborted")
+        return ExitCode.INTERRUPTED
+    except click.UsageError as exc:
+        error_line(tool, f"{exc.format_message()} (see {tool} --help)")
+        return ExitCode.USAGE
+    except click.ClickException as exc:
+        error_line(tool, exc.format_message())
+        return exc.exit_code
+    except Gb2Error as exc:
+        if debug:
+            traceback.print_exc()
+        error_line(tool, str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        error_line(tool, "interrupted")
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): not an error of ours.
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        except OSError:
+            pass
+        return ExitCode.OK
+    except Exception as exc:  # a bug: say so briefly, keep the traceback for --debug
+        if debug:
+            traceback.print_exc()
+        error_line(tool, f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
+        return ExitCode.FAILED
+    if isinstance(result, int):
+        return result
+    return ExitCode.OK

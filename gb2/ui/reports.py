@@ -1,0 +1,108 @@
+"""The printed reports of the monitoring commands (gbasf2 layouts, and their JSON forms).
+
+JSON keys (stable):
+
+* gb2_job_status: ``{"selected": N, "jobs": [{"job_id", "status", "minor_status",
+  "application_status", "site", "project", "job_name", "owner", "submission_time",
+  "last_update", "reschedule_count"}], "summary": {<8 gbasf2 keys>: n}}``
+* gb2_project_summary: ``{"projects": [{"project", "owner", "status", "jobs", "done",
+  "failed", "running", "waiting", "counts", "submitted", "last_update", "duration"}]}``
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from gb2.errors import ExitCode
+from gb2.status import (
+    Selection,
+    all_done,
+    iter_jobs,
+    project_summaries,
+    summary_line_counts,
+)
+from gb2.ui.output import plain_table, print_json
+
+JOB_HEADERS = ("Job id", "Status", "MinorStatus", "ApplicationStatus", "Site")
+
+
+def _job_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "job_id": row["JobID"],
+        "status": row["Status"],
+        "minor_status": row["MinorStatus"],
+        "application_status": row["ApplicationStatus"],
+        "site": row["Site"],
+        "project": row["JobGroup"],
+        "job_name": row["JobName"],
+        "owner": row["Owner"],
+        "submission_time": row["SubmissionTime"],
+        "last_update": row["LastUpdateTime"],
+        "reschedule_count": row["RescheduleCounter"],
+    }
+
+
+def job_status_report(
+    session: Any, selection: Selection, *, wait: bool, interval: float, timeout: float | None, as_json: bool
+) -> int:
+    dx = session.diracx
+    code = ExitCode.OK
+    if wait:
+        from gb2.ui.live import wait_with_view
+
+        counts = wait_with_view(dx, selection, interval=interval, timeout=timeout, quiet=as_json)
+        code = ExitCode.OK if all_done(counts) else ExitCode.FAILED
+    rows = list(iter_jobs(dx, selection))
+    summary = summary_line_counts([r["Status"] for r in rows])
+    if as_json:
+        print_json({"selected": len(rows), "jobs": [_job_json(r) for r in rows], "summary": summary})
+        return code
+    out = sys.stdout
+    out.write(f"{len(rows)} jobs are selected.\n")
+    if rows:
+        plain_table(
+            JOB_HEADERS,
+            ((r["JobID"], r["Status"], r["MinorStatus"], r["ApplicationStatus"], r["Site"]) for r in rows),
+            stream=out,
+        )
+    out.write("--- Summary of Selected Jobs ---\n")
+    out.write(" ".join(f"{k}:{v}" for k, v in summary.items()) + "\n")
+    return code
+
+
+PROJECT_HEADERS = ("Project", "Owner", "Status", "Done", "Fail", "Run", "Wait", "Submission Time(UTC)", "Duration")
+
+
+def project_summary_report(
+    session: Any,
+    owner: str,
+    projects: list[str],
+    *,
+    wait: bool,
+    interval: float,
+    timeout: float | None,
+    as_json: bool,
+) -> int:
+    dx = session.diracx
+    code = ExitCode.OK
+    if wait:
+        from gb2.ui.live import wait_with_view
+
+        selection = Selection(owner, projects=tuple(projects))
+        counts = wait_with_view(dx, selection, interval=interval, timeout=timeout, quiet=as_json)
+        code = ExitCode.OK if all_done(counts) else ExitCode.FAILED
+    summaries = project_summaries(dx, owner, projects)
+    if as_json:
+        print_json({"projects": [s.as_json() for s in summaries]})
+        return code
+    if not summaries:
+        print("No projects found." if not projects else f"No jobs found for {', '.join(projects)}.")
+        return ExitCode.NOT_FOUND if projects else code
+    rows = []
+    for s in summaries:
+        j = s.as_json()
+        submitted = (s.submitted or "")[:19].replace("T", " ")
+        rows.append((s.project, s.owner, s.status, j["done"], j["failed"], j["running"], j["waiting"], submitted, s.duration))
+    plain_table(PROJECT_HEADERS, rows)
+    return code

@@ -1,0 +1,182 @@
+"""The local engine: DIRAC-style JDL jobs run on this machine, driven through the DiracX client."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from gb2.client.diracx import DiracX
+from gb2.sandbox import extract_archive, make_archive
+from tests.helpers import jdl, login
+
+FAST = {"heartbeat_seconds": 0.5, "engine_poll_seconds": 0.2, "min_cpu_time": 1}
+
+
+@pytest.fixture
+def grid(server_factory):
+    return server_factory(run_engine=True, workers=2, **FAST)
+
+
+@pytest.fixture
+def alice(grid, tmp_path) -> DiracX:
+    return login(grid.url, "alice", tmp_path)
+
+
+def script_sandbox(dx: DiracX, tmp_path: Path, body: str, name: str = "run.sh") -> str:
+    path = tmp_path / name
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return dx.upload_sandbox(make_archive([(path, name)]))
+
+
+def wait_for(dx: DiracX, job_ids: list[int], statuses: set[str], timeout: float = 60.0) -> dict[int, dict]:
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = dx.search(
+            ["JobID", "Status", "MinorStatus", "ApplicationStatus", "Site", "RescheduleCounter"],
+            [{"parameter": "JobID", "operator": "in", "values": job_ids}],
+        ).rows
+        by_id = {r["JobID"]: r for r in rows}
+        if all(by_id[j]["Status"] in statuses for j in job_ids):
+            return by_id
+        if time.monotonic() > deadline:
+            raise AssertionError(f"jobs did not reach {statuses}: {rows}")
+        time.sleep(0.1)
+
+
+def history(dx: DiracX, job_id: int) -> list[tuple[str, str]]:
+    row = dx.search(["JobID", "LoggingInfo"], [{"parameter": "JobID", "operator": "eq", "value": job_id}]).rows[0]
+    return [(h["Status"], h["MinorStatus"]) for h in row["LoggingInfo"]]
+
+
+def output_files(dx: DiracX, job_id: int, dest: Path, attempts: int = 1) -> list[str]:
+    """Files of the newest output sandbox (each attempt of a rescheduled job keeps its own)."""
+    pfns = dx.job_sandbox(job_id, "output")
+    assert len(pfns) == attempts
+    return sorted(extract_archive(dx.download_sandbox("SB:SandboxSE|" + pfns[-1]), dest))
+
+
+def test_a_job_walks_dirac_states_to_done(alice: DiracX, tmp_path):
+    sb = script_sandbox(alice, tmp_path, 'echo "hello from $DIRACJOBID at $DIRACSITE"\necho oops >&2\n')
+    job = alice.submit_jdl([jdl(executable="run.sh", arguments="", InputSandbox=[sb], OutputSandbox=["std.out", "std.err"])])[0]["JobID"]
+    row = wait_for(alice, [job], {"Done", "Failed"})[job]
+    assert (row["Status"], row["MinorStatus"], row["ApplicationStatus"]) == ("Done", "Execution Complete", "Done")
+    states = [s for s, _ in history(alice, job) if s != "idem"]
+    assert states == ["Received", "Checking", "Waiting", "Matched", "Running", "Completing", "Done"]
+    minors = [m for _, m in history(alice, job)]
+    for step in ("Pilot Agent Submission", "Job Initialization", "Downloading InputSandbox",
+                 "Input Data Resolution", "Application", "Uploading Output Sandbox"):  # fmt: skip
+        assert step in minors
+    out = tmp_path / "out"
+    assert output_files(alice, job, out) == ["std.err", "std.out"]
+    assert (out / "std.out").read_text() == f"hello from {job} at {row['Site']}\n"
+    assert (out / "std.err").read_text() == "oops\n"
+    assert alice.job_sandboxes(job)["Input"] == [sb.split("|", 1)[1]]  # assigned by the JobSanity step
+
+
+def test_failing_executable_ends_failed_with_reason(alice: DiracX, tmp_path):
+    sb = script_sandbox(alice, tmp_path, "echo 'Segmentation violation' >&2\nexit 3\n")
+    bad = alice.submit_jdl([jdl(executable="run.sh", arguments="", InputSandbox=[sb])])[0]["JobID"]
+    missing = alice.submit_jdl([jdl(executable="no_such_program_xyz", arguments="")])[0]["JobID"]
+    rows = wait_for(alice, [bad, missing], {"Done", "Failed"})
+    assert (rows[bad]["Status"], rows[bad]["MinorStatus"]) == ("Failed", "Application Finished With Errors")
+    assert rows[bad]["ApplicationStatus"] == "Failed (exit status 3)"
+    out = tmp_path / "out"
+    assert "std.err" in output_files(alice, bad, out)
+    assert "Segmentation violation" in (out / "std.err").read_text()
+    assert (rows[missing]["Status"], rows[missing]["MinorStatus"]) == ("Failed", "Application not found")
+
+
+def test_optimiser_refuses_impossible_jobs(alice: DiracX):
+    no_data = alice.submit_jdl([jdl(InputData=["LFN:/belle/MC/nope/sub00/missing.root"])])[0]["JobID"]
+    nowhere = alice.submit_jdl([jdl(Site="LCG.Nowhere.xx")])[0]["JobID"]
+    rows = wait_for(alice, [no_data, nowhere], {"Failed"})
+    assert rows[no_data]["MinorStatus"] == "Input Data Not Available"
+    assert rows[nowhere]["MinorStatus"] == "No candidate sites available"
+
+
+def test_banned_and_wanted_sites(alice: DiracX):
+    jobs = [j["JobID"] for j in alice.submit_jdl([jdl(f"s{i}", BannedSites=["LCG.KEK.jp", "LCG.DESY.de"]) for i in range(3)])]
+    pinned = alice.submit_jdl([jdl(Site="OSG.BNL.us")])[0]["JobID"]
+    rows = wait_for(alice, [*jobs, pinned], {"Done"})
+    assert {rows[j]["Site"] for j in jobs} <= {"LCG.KIT.de", "OSG.BNL.us"}
+    assert rows[pinned]["Site"] == "OSG.BNL.us"
+
+
+def test_parametric_jobs_run(alice: DiracX):
+    ids = [j["JobID"] for j in alice.submit_jdl(['[Executable="/bin/echo"; Arguments="%s"; Parameters={"a","b","c"}; JobName="p_%n"]'])]
+    rows = wait_for(alice, ids, {"Done", "Failed"})
+    assert {r["Status"] for r in rows.values()} == {"Done"}
+
+
+def test_kill_stops_a_running_payload(alice: DiracX, tmp_path):
+    flag = tmp_path / "still-running"
+    sb = script_sandbox(alice, tmp_path, f"sleep 30\ntouch {flag}\n")
+    job = alice.submit_jdl([jdl(executable="run.sh", arguments="", InputSandbox=[sb])])[0]["JobID"]
+    wait_for(alice, [job], {"Running"})
+    time.sleep(0.5)
+    started = time.monotonic()
+    alice.kill([job])
+    follower = alice.submit_jdl([jdl("after", arguments="next")])[0]["JobID"]
+    wait_for(alice, [follower], {"Done"}, timeout=20)
+    assert time.monotonic() - started < 15
+    assert wait_for(alice, [job], {"Killed"})[job]["Status"] == "Killed"
+    time.sleep(1)
+    assert not flag.exists()
+
+
+def test_reschedule_runs_the_job_again(alice: DiracX, tmp_path):
+    marker = tmp_path / "second-attempt"
+    sb = script_sandbox(alice, tmp_path, f'if [ -e {marker} ]; then echo attempt2; else touch {marker}; exit 1; fi\n')
+    job = alice.submit_jdl([jdl(executable="run.sh", arguments="", InputSandbox=[sb])])[0]["JobID"]
+    assert wait_for(alice, [job], {"Done", "Failed"})[job]["Status"] == "Failed"
+    alice.reschedule([job])
+    row = wait_for(alice, [job], {"Done", "Failed"})[job]
+    assert (row["Status"], row["RescheduleCounter"]) == ("Done", 1)
+    out = tmp_path / "out"
+    output_files(alice, job, out, attempts=2)
+    assert (out / "std.out").read_text() == "attempt2\n"
+
+
+def test_cpu_time_limit(alice: DiracX, tmp_path):
+    sb = script_sandbox(alice, tmp_path, "while :; do :; done\n")
+    job = alice.submit_jdl([jdl(executable="run.sh", arguments="", InputSandbox=[sb], CPUTime=1)])[0]["JobID"]
+    row = wait_for(alice, [job], {"Done", "Failed"}, timeout=60)[job]
+    assert (row["Status"], row["MinorStatus"]) == ("Failed", "Job has reached the CPU limit of the queue")
+
+
+def test_engine_restart_while_a_job_runs(server_factory, tmp_path):
+    data = tmp_path / "grid"
+    first = server_factory(data_dir=data, run_engine=True, **FAST)
+    dx = login(first.url, "alice", tmp_path)
+    marker = tmp_path / "again"
+    sb = script_sandbox(dx, tmp_path, f"if [ -e {marker} ]; then echo recovered; exit 0; fi\nsleep 60\n")
+    job = dx.submit_jdl([jdl(executable="run.sh", arguments="", InputSandbox=[sb])])[0]["JobID"]
+    wait_for(dx, [job], {"Running"})
+    first.stop()  # the engine goes away with its payload
+    second = server_factory(data_dir=data, run_engine=True, stall_seconds=1, stalled_to_failed_seconds=1, **FAST)
+    dx = DiracX(second.url, dx.tokens)
+    stalled = wait_for(dx, [job], {"Stalled", "Failed"}, timeout=20)[job]
+    assert stalled["MinorStatus"] == "Job stalled: pilot not running"
+    row = wait_for(dx, [job], {"Failed"}, timeout=20)[job]
+    assert row["MinorStatus"] == "Job stalled: pilot not running"
+    states = [s for s, _ in history(dx, job) if s != "idem"]
+    assert states[-2:] == ["Stalled", "Failed"]
+    marker.touch()
+    dx.reschedule([job])
+    row = wait_for(dx, [job], {"Done", "Failed"})[job]
+    assert (row["Status"], row["RescheduleCounter"]) == ("Done", 1)
+
+
+def test_workdirs_are_cleaned_and_tokens_private(grid, alice: DiracX, tmp_path):
+    sb = script_sandbox(alice, tmp_path, 'stat -c %a "$GB2_JOB_TOKEN_FILE"\n')
+    job = alice.submit_jdl([jdl(executable="run.sh", arguments="", InputSandbox=[sb])])[0]["JobID"]
+    wait_for(alice, [job], {"Done"})
+    out = tmp_path / "out"
+    output_files(alice, job, out)
+    assert (out / "std.out").read_text().strip() == "600"
+    work = grid.settings.work_root
+    assert not work.exists() or os.listdir(work) == []
