@@ -31,3 +31,34 @@ def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
 def user_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("-u", "--user", metavar="USER", default=None,
                         help="Act on another user's projects (default: you).")(f)  # fmt: skip
+
+
+class GreedyCommand(click.Command):
+    """gbasf2's list options take several values after one flag (argparse ``nargs='+'``):
+    ``-f a.so b.xml`` or ``-p proj1 proj2``. They are rewritten to repeated options
+    (``-f a.so -f b.xml``) before click parses them; values stop at the next option.
+    """
+
+    greedy: tuple[str, ...] = ()
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        out: list[str] = []
+        current: str | None = None
+        for token in args:
+            if token == "--":
+                current = None
+                out.append(token)
+            elif token in self.greedy:
+                current = token
+                out.append(token)
+            elif current is not None and not token.startswith("-") and out and out[-1] != current:
+                out += [current, token]
+            else:
+                if token.startswith("-"):
+                    current = None
+                out.append(token)
+        return super().parse_args(ctx, out)
+
+
+def greedy(*options: str) -> type[GreedyCommand]:
+    return type("Greedy", (GreedyCommand,), {"greedy": options})

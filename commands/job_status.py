@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from commands._options import CONTEXT, common, json_option, user_option
+from commands._options import CONTEXT, common, greedy, json_option, user_option
 
 
 def split_values(values: tuple[str, ...]) -> list[str]:
@@ -14,6 +14,7 @@ def split_values(values: tuple[str, ...]) -> list[str]:
 
 @click.command(
     "gb2_job_status",
+    cls=greedy("-p", "--project", "-j", "--jobid"),
     context_settings=CONTEXT,
     help="""Show the status of your jobs, as gbasf2 does.
 
@@ -38,24 +39,13 @@ gb2 additions:
 @click.option("--wait", is_flag=True, help="[gb2] Follow live until every job is final.")
 @click.option("--interval", type=click.FloatRange(0.1), default=5.0, show_default=True, help="[gb2] Seconds between refreshes with --wait.")
 @click.option("--timeout", type=click.FloatRange(0), default=None, help="[gb2] Give up waiting after this many seconds.")
-@click.argument("more", nargs=-1, metavar="[VALUE]...")
 @json_option
 @common
-def cli(projects, job_ids, statuses, user, wait, interval, timeout, more, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
-    from gb2.errors import BadInput
+def cli(projects, job_ids, statuses, user, wait, interval, timeout, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
     from gb2.session import Session
     from gb2.status import resolve_selection
     from gb2.ui.reports import job_status_report
 
-    project_list = split_values(projects)
-    id_list = split_values(job_ids)
-    if more:
-        if id_list and not project_list:
-            id_list += split_values(more)
-        elif project_list:
-            project_list += split_values(more)
-        else:
-            raise BadInput(f"unexpected argument {more[0]!r}: use -p PROJECT or -j JOBID")
     session = Session.open(profile)
-    selection = resolve_selection(session, project_list, id_list, split_values(statuses), user)
+    selection = resolve_selection(session, split_values(projects), split_values(job_ids), split_values(statuses), user)
     return job_status_report(session, selection, wait=wait, interval=interval, timeout=timeout, as_json=as_json)

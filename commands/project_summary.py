@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
-from commands._options import CONTEXT, common, json_option, user_option
+from commands._options import CONTEXT, common, greedy, json_option, user_option
 from commands.job_status import split_values
 
 
 @click.command(
     "gb2_project_summary",
+    cls=greedy("-p", "--project"),
     context_settings=CONTEXT,
     help="""One line per project: Project, Owner, Status, Done, Fail, Run, Wait,
 Submission Time(UTC), Duration. Without -p, your projects of the last 30 days.
@@ -29,14 +30,13 @@ gb2 additions:
 @click.option("--wait", is_flag=True, help="[gb2] Follow live until every job is final.")
 @click.option("--interval", type=click.FloatRange(0.1), default=5.0, show_default=True, help="[gb2] Seconds between refreshes with --wait.")
 @click.option("--timeout", type=click.FloatRange(0), default=None, help="[gb2] Give up waiting after this many seconds.")
-@click.argument("more", nargs=-1, metavar="[PROJECT]...")
 @json_option
 @common
-def cli(projects, user, wait, interval, timeout, more, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
+def cli(projects, user, wait, interval, timeout, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
     from gb2.session import Session
     from gb2.ui.reports import project_summary_report
 
-    names = split_values(projects) + split_values(more)
+    names = split_values(projects)
     session = Session.open(profile)
     owner = user or session.username
     return project_summary_report(session, owner, names, wait=wait, interval=interval, timeout=timeout, as_json=as_json)

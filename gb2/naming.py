@@ -13,10 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gb2.errors import BadInput
+from gb2.lfn import DATABLOCK_SIZE as DATABLOCK_FILES
+from gb2.lfn import datablock
 
 PROJECT_RE = re.compile(r"^[A-Za-z0-9+\-_]{1,32}$")
 MAX_PROJECT_LENGTH = 32
-DATABLOCK_FILES = 1000
 _OUTPUT_RE = re.compile(r"^(?P<stem>.+)_(?P<index>\d{5})_job(?P<job>\d+)_(?P<gen>\d{2,})(?P<ext>(\.[^./]+)*)$")
 
 
@@ -33,12 +34,9 @@ def validate_project(name: str) -> str:
     return name
 
 
-def user_project_lpn(user: str, project: str) -> str:
-    return f"/belle/user/{user}/{project}"
-
-
-def datablock(index: int) -> str:
-    return f"sub{index // DATABLOCK_FILES:02d}"
+def datablock_of_job(index: int) -> str:
+    """The datablock of the ``index``-th job's outputs (1000 per datablock)."""
+    return datablock(index // DATABLOCK_FILES)
 
 
 def split_extension(filename: str) -> tuple[str, str]:
@@ -54,7 +52,8 @@ def output_file_name(filename: str, index: int, job_id: int, reschedule: int) ->
 
 
 def output_lfn(output_lpn: str, filename: str, index: int, job_id: int, reschedule: int) -> str:
-    return f"{output_lpn.rstrip('/')}/{datablock(index)}/{output_file_name(filename, index, job_id, reschedule)}"
+    block = datablock_of_job(index)
+    return f"{output_lpn.rstrip('/')}/{block}/{output_file_name(filename, index, job_id, reschedule)}"
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,17 @@
 """Moving one file between a storage element and this machine, with checksums.
 
-Downloads stream into a temporary name in the destination directory, compute
-adler32 on the way, and are renamed to the final name only once size and checksum
-match the catalogue: an interrupted or corrupted transfer never leaves a file
-under its final name. ``file://`` replicas on this machine are copied (or linked,
+Downloads stream into a temporary name in the destination directory
+(``.<name>.gb2part``), compute adler32 on the way, and are renamed to the final
+name only once size and checksum match the catalogue: an interrupted or corrupted
+transfer never leaves a file under its final name. An interrupted HTTP download
+resumes where it stopped (a Range request) on the next attempt; a lock on the
+partial file keeps two processes from writing it at once. ``file://`` replicas on this machine are copied (or linked,
 when the caller only needs to read them).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import uuid
@@ -107,6 +110,11 @@ def _copy_local(source: Path, dest: Path, size: int | None, adler32: str | None,
     return Fetched(dest, total, checksum.hexdigest())
 
 
+def partial_name(dest: Path) -> Path:
+    """Where an unfinished download waits to be resumed (never the final name)."""
+    return dest.with_name(f".{dest.name}.gb2part")
+
+
 def _download(
     url: str,
     dest: Path,
@@ -116,29 +124,59 @@ def _download(
     client: httpx.Client,
     progress: Progress | None,
 ) -> Fetched:
-    tmp = temp_name(dest)
-    checksum = Adler32()
-    total = 0
-    try:
-        with client.stream("GET", url, headers=dict(headers or {})) as response:
-            if response.status_code != 200:
-                response.read()
-                raise_for_response("storage element", response)
-                raise OperationFailed(f"download failed: HTTP {response.status_code}")
-            with open(tmp, "wb") as out:
-                for chunk in response.iter_raw(CHUNK):
-                    checksum.update(chunk)
-                    out.write(chunk)
-                    total += len(chunk)
-                    if progress:
-                        progress(len(chunk))
-        _check(dest.name, total, checksum.hexdigest(), size, adler32)
-        os.replace(tmp, dest)
-    except httpx.TransportError as exc:
-        raise OperationFailed(f"download of {dest.name} interrupted: {exc}") from exc
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    """Stream into ``.<name>.gb2part``; resume it with a Range request if it is already there."""
+    partial = partial_name(dest)
+    fd = os.open(partial, os.O_RDWR | os.O_CREAT, 0o644)
+    with os.fdopen(fd, "r+b") as out:
+        try:
+            fcntl.flock(out.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OperationFailed(f"{dest.name} is being downloaded by another process") from None
+        checksum = Adler32()
+        have = 0
+        while chunk := out.read(CHUNK):  # the bytes kept from an interrupted run
+            checksum.update(chunk)
+            have += len(chunk)
+        if size is not None and have > size:
+            out.seek(0)
+            out.truncate()
+            checksum, have = Adler32(), 0
+        request_headers = dict(headers or {})
+        if have and (size is None or have < size):
+            request_headers["Range"] = f"bytes={have}-"
+        total = have
+        try:
+            if size is not None and have == size:
+                pass  # complete already: only the checks below remain
+            else:
+                with client.stream("GET", url, headers=request_headers) as response:
+                    if response.status_code == 200 and have:
+                        out.seek(0)  # the server ignored the range: start over
+                        out.truncate()
+                        checksum, total = Adler32(), 0
+                    elif response.status_code not in (200, 206):
+                        response.read()
+                        raise_for_response("storage element", response)
+                        raise OperationFailed(f"download failed: HTTP {response.status_code}")
+                    elif progress and have:
+                        progress(have)
+                    out.seek(total)
+                    for chunk in response.iter_raw(CHUNK):
+                        checksum.update(chunk)
+                        out.write(chunk)
+                        total += len(chunk)
+                        if progress:
+                            progress(len(chunk))
+            out.flush()
+            os.fsync(out.fileno())
+        except httpx.TransportError as exc:
+            raise OperationFailed(f"download of {dest.name} interrupted ({total} bytes kept for resume): {exc}") from exc
+        try:
+            _check(dest.name, total, checksum.hexdigest(), size, adler32)
+        except ChecksumMismatch:
+            partial.unlink(missing_ok=True)  # corrupt: the next attempt starts from zero
+            raise
+        os.replace(partial, dest)
     return Fetched(dest, total, checksum.hexdigest())
 
 

@@ -67,3 +67,15 @@ def device_login(url: str, username: str | None = None, scope: str = "vo:belle g
         )
         r.raise_for_status()
         return r.json()
+
+
+@pytest.fixture
+def grid(server_factory, capsys):
+    """A grid with its engine behind a remote profile "test", alice logged in."""
+    from tests.cli import FAST, Grid, add_remote_profile
+
+    srv = server_factory(run_engine=True, workers=2, **FAST)
+    add_remote_profile("test", srv)
+    g = Grid(srv, "test", capsys)
+    g.login("alice")
+    return g

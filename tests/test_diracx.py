@@ -14,7 +14,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gb2.client.diracx import DiracX
 from gb2.client.tokens import TokenStore
-from gb2.errors import AuthError, Forbidden, NotLoggedIn, RequestRefused, ServerUnreachable, TokenExpired
+from gb2.errors import (
+    AuthError,
+    Forbidden,
+    NotLoggedIn,
+    RequestRefused,
+    ServerUnreachable,
+    TokenExpired,
+)
 from gb2.sandbox import extract_archive, make_archive
 from gb2.server.settings import User
 from gb2.submit import Submitter

@@ -45,7 +45,7 @@ def choose_pfn(replica: dict[str, Any], local_ses: tuple[str, ...]) -> tuple[str
 def fetch_inputs(runner: JobRunner, lfns: list[str], *, link: bool) -> list[dict[str, str]]:
     rucio = RucioClient(f"{runner.base_url}/rucio", token=lambda: runner.token)
     dids = [Did.from_lfn(lfn) for lfn in lfns]
-    replicas = {r["name"]: r for r in rucio.list_replicas(dids, schemes=["file", "https", "http"])}
+    replicas = {r["name"]: r for r in rucio.list_replicas(dids, client_site=runner.spec.site)}
     fetched = []
     headers = {"Authorization": f"Bearer {runner.token}"}
     for did in dids:

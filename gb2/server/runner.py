@@ -49,7 +49,9 @@ class EmbeddedServer:
         self.settings = settings
         self.idle_timeout = idle_timeout
         self._lock_fd = _lock_data_dir(settings.data_dir)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP;
+        # without it every response waits ~40 ms for a delayed ACK (Nagle).
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((settings.host, settings.port))
         self.sock.listen(2048)

@@ -1,0 +1,130 @@
+"""gbasf2: submit a steering file as a project."""
+
+from __future__ import annotations
+
+import click
+
+from commands._options import CONTEXT, common, greedy, json_option
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [v.strip() for value in values for v in value.replace(",", " ").split() if v.strip()]
+
+
+@click.command(
+    "gbasf2",
+    cls=greedy("-f", "--inputsandboxfiles", "--input_datafiles", "-i", "--input", "--site", "--banned_site"),
+    context_settings=CONTEXT,
+    help="""Submit STEERING (a basf2 steering file) as a project of grid jobs.
+
+One job per input file (or per -n files). The steering file's syntax is checked
+before anything is submitted; a summary is shown and you are asked Y/N (pass
+--force in scripts: on a non-interactive stdin gbasf2 stops instead of asking).
+Outputs go to /belle/user/<you>/<project>/subXX/ as
+<stem>_<index>_job<JobID>_<reschedule>.<ext>.
+
+Input (-i) may be a dataset LPN, a datablock (.../subXX), a file LFN or a
+collection (/belle/collection/...). List options take several values,
+comma- or space-separated (-f a.so b.xml), as in gbasf2.
+
+\b
+gb2 additions and differences:
+  --resume    submit the missing jobs of an existing project (same options)
+  --json      machine-readable plan or result
+  --noscout   accepted; scout jobs are not run yet
+""",
+)
+@click.argument("steering", type=click.Path(dir_okay=False))
+@click.option("-p", "--project", required=True, help="Project name: at most 32 letters, digits or + - _; never reused.")
+@click.option("-s", "--release", "--setting", "release", required=True, help="basf2 release, e.g. light-2511-gacrux.")
+@click.option("-i", "--input", "inputs", multiple=True, metavar="LPN", help="Input dataset(s), comma-separated.")
+@click.option("--input_dslist", type=click.Path(dir_okay=False), default=None, help="File listing input LPNs, one per line.")
+@click.option("-n", "files_per_job", type=click.IntRange(1), default=1, show_default=True, help="Input files per job.")
+@click.option("-f", "--inputsandboxfiles", "sandbox_files", multiple=True, metavar="FILE", help="Extra input-sandbox files (10 MB in all).")
+@click.option("--lfn_sandboxfiles", is_flag=True, help="Ship -f files as grid files (lifts the 10 MB limit).")
+@click.option("--input_datafiles", multiple=True, metavar="LFN", help="Extra grid files to download next to the input.")
+@click.option("--force", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--dryrun", "--dry_run", "dryrun", is_flag=True, help="Show the plan; submit nothing.")
+@click.option("--cputime", type=click.IntRange(1), default=None, help="Estimated CPU time per job (minutes).")
+@click.option("--evtpersec", type=click.FloatRange(0, min_open=True), default=None, help="Estimated events per second (default 100).")
+@click.option("--priority", type=click.IntRange(0, 10), default=1, show_default=True, help="Job priority, 0..10.")
+@click.option("--site", "sites", multiple=True, metavar="SITE", help="Run only at these sites (comma-separated).")
+@click.option("--banned_site", "banned", multiple=True, metavar="SITE", help="Never run at these sites.")
+@click.option("--platform", default=None, help="Worker platform (e.g. EL9).")
+@click.option("--input_grouping", type=click.Choice(["site", "size"]), default="site", show_default=True,
+              help="site: a job's files share a storage element; size: balance input sizes.")
+@click.option("--jobtype", default="User", show_default=True, help="DIRAC job type.")
+@click.option("--basf2opt", default="", metavar="OPTS", help="Extra basf2 arguments, e.g. '-n 100'.")
+@click.option("--repetition", type=click.IntRange(1), default=None, help="Number of jobs of an input-less project.")
+@click.option("--output_ds", default=None, metavar="LPN", help="Output dataset LPN (default /belle/user/<you>/<project>).")
+@click.option("--noscout", is_flag=True, help="Do not run scout jobs first.")
+@click.option("--resume", is_flag=True, help="[gb2] Submit the missing jobs of an existing project.")
+@json_option
+@common
+def cli(steering, project, release, inputs, input_dslist, files_per_job, sandbox_files, lfn_sandboxfiles,  # type: ignore[no-untyped-def]
+        input_datafiles, force, dryrun, cputime, evtpersec, priority, sites, banned, platform, input_grouping,
+        jobtype, basf2opt, repetition, output_ds, noscout, resume, as_json, profile, debug) -> int:  # fmt: skip
+    from pathlib import Path
+
+    from gb2 import project as prj
+    from gb2.login import hhmmss, proxy_info
+    from gb2.session import Session
+    from gb2.ui.output import print_json
+    from gb2.ui.prompts import confirm
+
+    request = prj.Request(
+        steering=Path(steering), project=project, release=release, inputs=list(inputs),
+        input_dslist=Path(input_dslist) if input_dslist else None, files_per_job=files_per_job,
+        sandbox_files=[Path(p) for p in _split(sandbox_files)], lfn_sandboxfiles=lfn_sandboxfiles,
+        input_datafiles=_split(input_datafiles), cputime=cputime, evtpersec=evtpersec, priority=priority,
+        sites=_split(sites), banned_sites=_split(banned), platform=platform, input_grouping=input_grouping,
+        jobtype=jobtype, basf2opt=basf2opt, repetition=repetition, output_ds=output_ds, noscout=noscout,
+        resume=resume,
+    )  # fmt: skip
+    prj.check_request(request)  # before any network call: bad input costs nothing
+    session = Session.open(profile)
+    plan = prj.make_plan(session, request)
+    info = proxy_info(session)
+    if as_json and dryrun:
+        print_json({**plan.as_json(), "dryrun": True})
+        return 0
+    if not as_json:
+        print(prj.summary_block(plan, hhmmss(info.seconds_left if info else 0)))
+        for note in plan.notes:
+            print(note)
+    if dryrun:
+        print("Dry run: nothing was submitted.")
+        return 0
+    if not confirm("Are you sure to submit the project?", force=force, what="submit"):
+        print("Submission cancelled: nothing was submitted.")
+        return 1
+    result = prj.submit(session, plan, progress=_progress(len(plan.jobs), as_json))
+    if as_json:
+        print_json({**plan.as_json(), "job_ids": result.job_ids, "already_present": result.already_present,
+                    "duplicates_removed": result.duplicates_removed})  # fmt: skip
+        return 0
+    print(f"{len(result.job_ids)} jobs submitted to project {project}: {prj.compact_ids(result.job_ids)}")
+    if result.already_present:
+        print(f"({result.already_present} of them were already submitted)")
+    print(f"Follow them with: gb2_job_status -p {project}   (or gb2_project_summary -p {project} --wait)")
+    return 0
+
+
+def _progress(total: int, quiet: bool):  # type: ignore[no-untyped-def]
+    """A progress callback for big submissions on a terminal."""
+    import sys
+
+    if quiet or total < 200 or not sys.stderr.isatty():
+        return None
+    from rich.progress import Progress
+
+    bar = Progress(transient=True)
+    task = bar.add_task("submitting", total=total)
+    bar.start()
+
+    def advance(n: int) -> None:
+        bar.advance(task, n)
+        if bar.tasks[0].completed >= total:
+            bar.stop()
+
+    return advance

@@ -1,0 +1,163 @@
+"""Finding data: gbasf2's ways of naming it, resolved through Rucio.
+
+Accepted everywhere a command takes data: a project name (``myproject`` ->
+``/belle/user/<you>/myproject``), a dataset LPN (a Rucio container), a datablock
+(``.../subXX``, a dataset), a collection (``/belle/collection/...``), a file LFN,
+or an absolute glob such as ``/belle/user/me/proj/sub*/ntuple_*.root``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from gb2.client.rucio import FileReplicas, RucioClient
+from gb2.errors import BadInput, NotFound
+from gb2.lfn import normalise
+
+GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+def to_lpn(arg: str, user: str) -> str:
+    """A project name or relative path becomes ``/belle/user/<user>/...``."""
+    text = arg.strip()
+    if not text:
+        raise BadInput("empty dataset name")
+    if text.startswith("LFN:"):
+        text = text[4:]
+    if not text.startswith("/"):
+        if GLOB_CHARS.search(text.split("/", 1)[0]):
+            raise BadInput(f"{arg}: wildcards need an absolute path (e.g. /belle/user/{user}/proj*)")
+        text = f"/belle/user/{user}/{text}"
+    if not text.startswith("/belle/"):
+        raise BadInput(f"{arg}: Belle II paths start with /belle/")
+    return normalise(text).rstrip("/")
+
+
+def is_glob(path: str) -> bool:
+    return bool(GLOB_CHARS.search(path))
+
+
+@dataclass
+class Entry:
+    """One line of a listing."""
+
+    lfn: str
+    type: str  # FILE, DATASET, CONTAINER
+    bytes: int | None = None
+    files: int | None = None
+    events: int | None = None
+    ses: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"lfn": self.lfn, "type": self.type, "bytes": self.bytes, "files": self.files,
+                "events": self.events, "ses": self.ses}  # fmt: skip
+
+
+def expand_glob(rucio: RucioClient, pattern: str) -> list[str]:
+    """Names matching a glob, found through Rucio's wildcard search and checked with fnmatch."""
+    prefix = GLOB_CHARS.split(pattern, 1)[0]
+    parent = prefix.rsplit("/", 1)[0] or "/"
+    did = rucio.did(parent if parent != "/" else pattern)
+    wildcard = re.sub(r"\[[^\]]*\]|\?", "*", pattern)
+    found = set()
+    for name in rucio.search_dids(did.scope, {"name": wildcard}, did_type="all"):
+        value = name if isinstance(name, str) else name.get("name")
+        if value and fnmatch.fnmatchcase(value, pattern):
+            found.add(value)
+    return sorted(found)
+
+
+def did_type(rucio: RucioClient, lfn: str) -> str:
+    did = rucio.did(lfn)
+    try:
+        return str(rucio.get_did(did.scope, did.name)["type"]).upper()
+    except NotFound:
+        raise NotFound(f"no such dataset or file: {lfn}") from None
+
+
+def targets(rucio: RucioClient, arg: str, user: str) -> list[str]:
+    """The LFNs an argument names (a glob may name several; none is an error)."""
+    lpn = to_lpn(arg, user)
+    if is_glob(lpn):
+        names = expand_glob(rucio, lpn)
+        if not names:
+            raise NotFound(f"nothing matches {lpn}")
+        return names
+    return [lpn]
+
+
+def list_entries(rucio: RucioClient, lpn: str, *, sizes: bool = False, locations: bool = False) -> Iterator[Entry]:
+    """What ``gb2_ds_list`` shows for one name: a container's members, a datablock's files, or a file."""
+    kind = did_type(rucio, lpn)
+    did = rucio.did(lpn)
+    if kind == "FILE":
+        children = [{"scope": did.scope, "name": did.name, "type": "FILE"}]
+    elif kind == "DATASET":
+        children = [{**f, "type": "FILE"} for f in rucio.list_files(did.scope, did.name)]
+    else:
+        children = list(rucio.list_content(did.scope, did.name))
+    ses: dict[str, list[str]] = {}
+    if locations:
+        file_dids = [(c["scope"], c["name"]) for c in children if c.get("type") == "FILE"]
+        for record in rucio.list_replicas(file_dids) if file_dids else ():
+            ses[record["name"]] = sorted(record.get("rses", {}))
+    for child in sorted(children, key=lambda c: c["name"]):
+        entry = Entry(child["name"], str(child.get("type", "FILE")).upper())
+        if entry.type == "FILE":
+            if sizes or locations:
+                entry.bytes = child.get("bytes")
+                entry.events = child.get("events")
+            entry.ses = ses.get(child["name"], [])
+        elif sizes or locations:
+            _collection_totals(rucio, entry, locations)
+        yield entry
+
+
+def _collection_totals(rucio: RucioClient, entry: Entry, locations: bool) -> None:
+    did = rucio.did(entry.lfn)
+    files = list(rucio.list_files(did.scope, did.name))
+    entry.files = len(files)
+    entry.bytes = sum(int(f.get("bytes") or 0) for f in files)
+    if locations and files:
+        where: set[str] = set()
+        for record in rucio.list_replicas([did]):
+            where.update(record.get("rses", {}))
+        entry.ses = sorted(where)
+
+
+def resolve_files(rucio: RucioClient, lfns: Iterable[str], *, rse: str | None = None) -> list[FileReplicas]:
+    """Every file behind some names, once each, with size, adler32, events and replicas."""
+    seen: dict[str, FileReplicas] = {}
+    for lfn in lfns:
+        try:
+            for item in rucio.resolve(lfn, rse_expression=rse):
+                seen.setdefault(item.name, item)
+        except NotFound:
+            raise NotFound(f"no such dataset or file: {lfn}") from None
+    return list(seen.values())
+
+
+def local_relpath(lfn: str) -> str:
+    """Where a file lands under the destination: ``<dataset>/<subXX>/<file>`` (gbasf2's layout)."""
+    parts = lfn.strip("/").split("/")
+    name = parts[-1]
+    if len(parts) >= 3 and re.fullmatch(r"sub\d{2,}", parts[-2]):
+        return posixpath.join(parts[-3], parts[-2], name)
+    if len(parts) >= 2:
+        return posixpath.join(parts[-2], name)
+    return name
+
+
+def read_list_file(path: str) -> list[str]:
+    """``--input_dslist`` / ``--failed_lfns`` format: one name per line, # comments allowed."""
+    try:
+        with open(path) as f:
+            lines = [line.split("#", 1)[0].strip() for line in f]
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror}") from None
+    return [line[4:] if line.startswith("LFN:") else line for line in lines if line]

@@ -1,0 +1,441 @@
+"""What ``gbasf2`` does: check a request, plan the jobs, and submit them as a project.
+
+The order is chosen so that bad input costs nothing: the steering file's syntax,
+the options, the inputs and the project name are all checked before anything is
+created; the output datasets and the sandbox are created only after the user
+confirmed; jobs go in idempotent batches (:mod:`gb2.submit`).
+
+JDL of a gb2 basf2 job (the conventions the engine and the job helper share)::
+
+    Executable    = "basf2helper.py";          # from the site's software area
+    Arguments     = "--steering <file> --output-lpn <LPN> --index <n> [--basf2opt '<opts>'] --release <r>";
+    JobName       = "<project>_<5-digit index>"; # unique in the project: makes retries safe
+    JobGroup      = "<project>";
+    JobType       = "User";
+    InputSandbox  = {"SB:SandboxSE|/S3/...", "LFN:<--input_datafiles / --lfn_sandboxfiles>"...};
+    InputData     = {"LFN:<input file>", ...};   # absent for input-less (MC) projects
+    OutputSandbox = {"std.out", "std.err", "job.info", "Script1_basf2helper.py.log", "job_info.json"};
+    StdOutput = "std.out"; StdError = "std.err";
+    CPUTime = <seconds>; Priority = <0..10>; BASF2Release = "<release>";
+    Site = {...}; BannedSites = {...}; Platform = "...";   # when given
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shlex
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gb2 import jdl
+from gb2.client.rucio import FileReplicas
+from gb2.datasets import read_list_file, resolve_files, to_lpn
+from gb2.errors import BadInput, NotFound, OperationFailed, RequestRefused
+from gb2.lfn import datablock, scope_for
+from gb2.naming import DATABLOCK_FILES, validate_project
+from gb2.sandbox import SANDBOX_LIMIT, make_archive
+from gb2.session import Session
+from gb2.submit import Submitter
+
+RELEASE_RE = re.compile(r"^(release-\d{2}-\d{2}-\d{2}|light-\d{4}-[a-z]+|prerelease-\d{2}-\d{2}-\d{2}[a-z0-9-]*|[0-9a-f]{7,40})$")
+DEFAULT_EVENTS_PER_SECOND = 100.0
+MIN_CPU_MINUTES = 10
+OUTPUT_SANDBOX = ["std.out", "std.err", "job.info", "Script1_basf2helper.py.log", "job_info.json"]
+GROUPINGS = ("site", "size")
+
+
+@dataclass
+class Request:
+    """gbasf2's options, as given."""
+
+    steering: Path
+    project: str
+    release: str
+    inputs: list[str] = field(default_factory=list)
+    input_dslist: Path | None = None
+    files_per_job: int = 1
+    sandbox_files: list[Path] = field(default_factory=list)
+    lfn_sandboxfiles: bool = False
+    input_datafiles: list[str] = field(default_factory=list)
+    cputime: int | None = None  # minutes
+    evtpersec: float | None = None
+    priority: int = 1
+    sites: list[str] = field(default_factory=list)
+    banned_sites: list[str] = field(default_factory=list)
+    platform: str | None = None
+    input_grouping: str = "site"
+    jobtype: str = "User"
+    basf2opt: str = ""
+    repetition: int | None = None
+    output_ds: str | None = None
+    noscout: bool = False
+    resume: bool = False
+
+
+@dataclass
+class PlannedJob:
+    index: int
+    inputs: list[FileReplicas]
+
+    @property
+    def events(self) -> int | None:
+        if any(f.events is None for f in self.inputs):
+            return None
+        return sum(f.events or 0 for f in self.inputs)
+
+
+@dataclass
+class Plan:
+    request: Request
+    owner: str
+    group: str
+    output_lpn: str
+    jobs: list[PlannedJob]
+    cpu_minutes: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def input_files(self) -> list[FileReplicas]:
+        return [f for job in self.jobs for f in job.inputs]
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.bytes or 0 for f in self.input_files)
+
+    @property
+    def total_events(self) -> int | None:
+        values = [job.events for job in self.jobs]
+        return None if any(v is None for v in values) or not self.input_files else sum(v or 0 for v in values)
+
+    @property
+    def datablocks(self) -> int:
+        return max(1, math.ceil(len(self.jobs) / DATABLOCK_FILES))
+
+    def job_name(self, index: int) -> str:
+        return f"{self.request.project}_{index:05d}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "project": self.request.project,
+            "owner": self.owner,
+            "group": self.group,
+            "output_dataset": self.output_lpn,
+            "steering": str(self.request.steering.resolve()),
+            "release": self.request.release,
+            "jobs": len(self.jobs),
+            "input_files": len(self.input_files),
+            "input_bytes": self.total_bytes,
+            "input_events": self.total_events,
+            "cpu_minutes_per_job": self.cpu_minutes,
+            "notes": self.notes,
+            "job_inputs": [[f.name for f in job.inputs] for job in self.jobs],
+        }
+
+
+# -- checks ---------------------------------------------------------------------------
+
+
+def check_steering(path: Path) -> None:
+    """gbasf2's syntax check: refuse a steering file Python cannot compile."""
+    if not path.is_file():
+        raise BadInput(f"steering file not found: {path}")
+    try:
+        source = path.read_bytes()
+        compile(source, str(path), "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise BadInput(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"cannot read steering file {path}: {exc}") from None
+
+
+def check_request(r: Request) -> None:
+    validate_project(r.project)
+    check_steering(r.steering)
+    if not RELEASE_RE.match(r.release):
+        raise BadInput(f"release {r.release!r} is not a basf2 release name (e.g. release-08-01-03, light-2511-gacrux)")
+    if r.files_per_job < 1:
+        raise BadInput("-n (files per job) must be at least 1")
+    if not 0 <= r.priority <= 10:
+        raise BadInput("--priority must be between 0 and 10")
+    if r.input_grouping not in GROUPINGS:
+        raise BadInput(f"--input_grouping must be one of {', '.join(GROUPINGS)}")
+    if r.cputime is not None and r.cputime <= 0:
+        raise BadInput("--cputime must be a positive number of minutes")
+    if r.evtpersec is not None and r.evtpersec <= 0:
+        raise BadInput("--evtpersec must be positive")
+    if r.repetition is not None:
+        if r.repetition < 1:
+            raise BadInput("--repetition must be at least 1")
+        if r.inputs or r.input_dslist:
+            raise BadInput("--repetition is for input-less projects: drop -i/--input_dslist or --repetition")
+    if r.inputs and r.input_dslist:
+        raise BadInput("give the input either with -i or with --input_dslist, not both")
+    try:
+        shlex.split(r.basf2opt)
+    except ValueError as exc:
+        raise BadInput(f"--basf2opt cannot be parsed: {exc}") from None
+    if r.output_ds is not None and not r.output_ds.startswith("/belle/"):
+        raise BadInput("--output_ds must be an LPN starting with /belle/")
+    names = {r.steering.name}
+    total = r.steering.stat().st_size
+    for path in r.sandbox_files:
+        if not path.is_file():
+            raise BadInput(f"sandbox file not found: {path}")
+        if path.name in names:
+            raise BadInput(f"two sandbox files are called {path.name}")
+        names.add(path.name)
+        total += path.stat().st_size
+    if total > SANDBOX_LIMIT and not r.lfn_sandboxfiles:
+        raise BadInput(f"input sandbox is {total / 1e6:.1f} MB, over the 10 MB limit: use --lfn_sandboxfiles")
+
+
+def input_names(r: Request, user: str) -> list[str]:
+    names = []
+    for value in r.inputs:
+        names.extend(v for v in value.split(",") if v.strip())
+    if r.input_dslist is not None:
+        names.extend(read_list_file(str(r.input_dslist)))
+        if not names:
+            raise BadInput(f"{r.input_dslist} lists no datasets")
+    return [to_lpn(n, user) for n in names]
+
+
+def project_exists(session: Session, project: str, output_lpn: str) -> bool:
+    found = session.diracx.search(
+        ["JobID"],
+        [{"parameter": "JobGroup", "operator": "eq", "value": project},
+         {"parameter": "Owner", "operator": "eq", "value": session.username}],
+        per_page=1,
+    )  # fmt: skip
+    if found.total:
+        return True
+    did = session.rucio.did(output_lpn)
+    return session.rucio.did_exists(did.scope, did.name)
+
+
+# -- planning -------------------------------------------------------------------------
+
+
+def split_jobs(files: list[FileReplicas], per_job: int, grouping: str) -> list[list[FileReplicas]]:
+    """One job per ``per_job`` files; ``site`` keeps a job's files on a common storage element,
+    ``size`` balances the input size of the jobs."""
+    if per_job == 1:
+        return [[f] for f in files]
+    if grouping == "size":
+        count = math.ceil(len(files) / per_job)
+        bins: list[list[FileReplicas]] = [[] for _ in range(count)]
+        totals = [0] * count
+        for f in sorted(files, key=lambda f: -(f.bytes or 0)):
+            i = min((i for i in range(count) if len(bins[i]) < per_job), key=lambda i: totals[i])
+            bins[i].append(f)
+            totals[i] += f.bytes or 0
+        return [sorted(b, key=lambda f: f.name) for b in bins if b]
+    groups: dict[tuple[str, ...], list[FileReplicas]] = defaultdict(list)
+    for f in files:
+        groups[tuple(sorted(f.rses))].append(f)
+    jobs = []
+    for group in groups.values():
+        jobs.extend(group[i : i + per_job] for i in range(0, len(group), per_job))
+    return sorted(jobs, key=lambda job: job[0].name)
+
+
+def make_plan(session: Session, r: Request) -> Plan:
+    check_request(r)
+    owner = session.username
+    output_lpn = (r.output_ds or f"/belle/user/{owner}/{r.project}").rstrip("/")
+    names = input_names(r, owner)
+    notes: list[str] = []
+    files: list[FileReplicas] = []
+    if names:
+        for name in names:
+            did = session.rucio.did(name)
+            if not session.rucio.did_exists(did.scope, did.name):
+                raise BadInput(f"input not found in the catalogue: {name}")
+        files = resolve_files(session.rucio, names)
+        if not files:
+            raise BadInput(f"the input has no files with an available replica: {', '.join(names)}")
+        jobs_inputs = split_jobs(sorted(files, key=lambda f: f.name), r.files_per_job, r.input_grouping)
+    else:
+        count = r.repetition or 1
+        if r.repetition is None:
+            notes.append("no input files: one input-less job (use --repetition N for more)")
+        jobs_inputs = [[] for _ in range(count)]
+    for lfn in r.input_datafiles:
+        did = session.rucio.did(to_lpn(lfn, owner))
+        if not session.rucio.did_exists(did.scope, did.name):
+            raise BadInput(f"--input_datafiles: not found in the catalogue: {lfn}")
+    jobs = [PlannedJob(i, inputs) for i, inputs in enumerate(jobs_inputs)]
+    if r.cputime is None and r.evtpersec is None:
+        notes.append("Please consider providing --cputime or --evtpersec")
+    plan = Plan(r, owner, session.group, output_lpn, jobs, 0, notes)
+    plan.cpu_minutes = estimate_cpu_minutes(plan)
+    if not r.resume and project_exists(session, r.project, output_lpn):
+        raise BadInput(f"project {r.project} already exists: project names are never reused "
+                       "(pick another -p, or --resume to submit its missing jobs)")  # fmt: skip
+    return plan
+
+
+def estimate_cpu_minutes(plan: Plan) -> int:
+    r = plan.request
+    if r.cputime is not None:
+        return r.cputime
+    rate = r.evtpersec or DEFAULT_EVENTS_PER_SECOND
+    events = max((job.events or 0 for job in plan.jobs), default=0)
+    return max(MIN_CPU_MINUTES, math.ceil(events / rate / 60))
+
+
+def summary_block(plan: Plan, timeleft: str) -> str:
+    r = plan.request
+    first = plan.jobs[0].inputs if plan.jobs else []
+    events = plan.total_events
+    preferred_site = ",".join(r.sites) or "None"
+    lines = [
+        f"Project name: {r.project}",
+        f"Dataset path: {plan.output_lpn}",
+        f"Steering file: {r.steering.resolve()}",
+        f"Job owner: {plan.owner} @ {plan.group} ({timeleft})",
+        f"Preferred site / SE: {preferred_site} / None",
+        "Input files for first job: " + (", ".join(f"LFN:{f.name}" for f in first) if first else "None"),
+        f"Number of input files: {len(plan.input_files)}",
+        f"Number of jobs: {len(plan.jobs)}",
+        f"Processed data (MB): {plan.total_bytes / 1e6:.1f}",
+        f"Processed events: {events if events is not None else 'unknown'} events",
+        f"Estimated CPU time per job: {plan.cpu_minutes} min",
+    ]
+    width = min(max(len(line) for line in lines) + 6, 80)
+    title = " Project summary "
+    stars = "*" * width
+    head = title.center(width, "*")
+    return "\n".join([stars, head, *(f"** {line}" for line in lines), stars])
+
+
+# -- submission -----------------------------------------------------------------------
+
+
+@dataclass
+class Submitted:
+    job_ids: list[int]
+    output_lpn: str
+    sandbox_pfn: str
+    duplicates_removed: list[int]
+    already_present: int = 0
+
+
+def build_jdls(plan: Plan, sandbox_entries: list[str]) -> list[str]:
+    r = plan.request
+    base: dict[str, Any] = {
+        "Executable": "basf2helper.py",
+        "JobGroup": r.project,
+        "JobType": r.jobtype,
+        "InputSandbox": sandbox_entries,
+        "OutputSandbox": OUTPUT_SANDBOX,
+        "StdOutput": "std.out",
+        "StdError": "std.err",
+        "CPUTime": plan.cpu_minutes * 60,
+        "Priority": r.priority,
+        "BASF2Release": r.release,
+    }
+    if r.sites:
+        base["Site"] = r.sites
+    if r.banned_sites:
+        base["BannedSites"] = r.banned_sites
+    if r.platform:
+        base["Platform"] = r.platform
+    options = f" --basf2opt {shlex.quote(r.basf2opt)}" if r.basf2opt else ""
+    texts = []
+    has_inputs = any(job.inputs for job in plan.jobs)
+    for job in plan.jobs:
+        attrs = dict(base)
+        attrs["Arguments"] = (f"--steering {shlex.quote(r.steering.name)} --output-lpn {plan.output_lpn} "
+                              f"--index {job.index}{options} --release {r.release}")  # fmt: skip
+        attrs["JobName"] = plan.job_name(job.index)
+        if has_inputs:
+            attrs["InputData"] = [f"LFN:{f.name}" for f in job.inputs]
+        texts.append(jdl.dumps(attrs))
+    return texts
+
+
+def create_output_datasets(session: Session, plan: Plan) -> None:
+    rucio = session.rucio
+    did = rucio.did(plan.output_lpn)
+    try:
+        rucio.add_container(did.scope, did.name, exist_ok=plan.request.resume)
+    except RequestRefused as exc:
+        from gb2.client.rucio import exception_class
+
+        if exception_class(exc) == "DataIdentifierAlreadyExists":
+            raise BadInput(f"{plan.output_lpn} was used before: project names are never reused") from None
+        raise
+    blocks = [(did.scope, f"{did.name}/{datablock(i)}") for i in range(plan.datablocks)]
+    for scope, name in blocks:
+        rucio.add_dataset(scope, name, exist_ok=True)
+    rucio.attach(did.scope, did.name, blocks)
+
+
+def upload_sandbox(session: Session, plan: Plan) -> tuple[str, list[str]]:
+    """The input sandbox PFN, plus ``LFN:`` entries for grid-resident sandbox files."""
+    r = plan.request
+    files = [(r.steering, r.steering.name)]
+    lfn_entries: list[str] = []
+    if r.lfn_sandboxfiles and r.sandbox_files:
+        lfn_entries = upload_sandbox_lfns(session, plan)
+    else:
+        files += [(p, p.name) for p in r.sandbox_files]
+    pfn = session.diracx.upload_sandbox(make_archive(files))
+    lfn_entries += [f"LFN:{to_lpn(lfn, plan.owner)}" for lfn in r.input_datafiles]
+    return pfn, lfn_entries
+
+
+def upload_sandbox_lfns(session: Session, plan: Plan) -> list[str]:
+    """--lfn_sandboxfiles: put the -f files on a user storage element as grid files."""
+    from gb2.catalog import register_outputs
+
+    rse = next((x["rse"] for x in session.rucio.list_rses("type=TMP")), None)
+    if rse is None:
+        raise OperationFailed("no user (TMP) storage element is available for --lfn_sandboxfiles")
+    entries = [(p, f"{plan.output_lpn}/sandbox/{p.name}", None) for p in plan.request.sandbox_files]
+    register_outputs(session.rucio, rse, entries, token=session.diracx.access_token())
+    return [f"LFN:{lfn}" for _, lfn, _ in entries]
+
+
+def submit(session: Session, plan: Plan, progress: Callable[[int], None] | None = None) -> Submitted:
+    create_output_datasets(session, plan)
+    pfn, extra_entries = upload_sandbox(session, plan)
+    jdls = build_jdls(plan, [pfn, *extra_entries])
+    names = [plan.job_name(job.index) for job in plan.jobs]
+    submitter = Submitter(session.diracx, plan.owner, plan.request.project)
+    present: dict[str, list[int]] = {}
+    if plan.request.resume:
+        present = submitter.existing(names)
+    todo = [i for i, name in enumerate(names) if name not in present]
+    if progress and present:
+        progress(len(names) - len(todo))
+    result = submitter.submit([jdls[i] for i in todo], [names[i] for i in todo], progress)
+    ids_by_name = {name: min(ids) for name, ids in present.items()}
+    ids_by_name.update(zip([names[i] for i in todo], result.job_ids, strict=True))
+    return Submitted([ids_by_name[n] for n in names], plan.output_lpn, pfn, result.duplicates_removed,
+                     already_present=len(names) - len(todo))  # fmt: skip
+
+
+def compact_ids(ids: list[int]) -> str:
+    """``[1,2,3,7]`` -> ``1-3, 7``."""
+    if not ids:
+        return ""
+    ordered = sorted(ids)
+    spans = []
+    start = prev = ordered[0]
+    for value in ordered[1:]:
+        if value == prev + 1:
+            prev = value
+            continue
+        spans.append(f"{start}-{prev}" if prev != start else str(start))
+        start = prev = value
+    spans.append(f"{start}-{prev}" if prev != start else str(start))
+    return ", ".join(spans)
+
+
+__all__ = ["NotFound", "Plan", "Request", "check_request", "make_plan", "scope_for", "submit"]

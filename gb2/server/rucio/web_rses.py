@@ -1,0 +1,115 @@
+"""Rucio's ``/rses`` routes: listing with expressions, details, protocols, usage, lfns2pfns."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gb2.server.http import rucio_route, threadpool
+from gb2.server.rucio import replicas, rses
+from gb2.server.rucio.errors import RucioError
+from gb2.server.rucio.util import rucio_date
+from gb2.server.rucio.web import (
+    JSON,
+    NDJSON,
+    account_of,
+    catalog,
+    check_accept,
+    json_response,
+    ndjson,
+)
+from gb2.server.state import ServerState
+from gb2.server.topology import STORAGE_ELEMENTS, StorageElement, storage_element
+
+
+def routes(state: ServerState) -> list[Route]:
+    cat = catalog(state)
+
+    async def auth(request: Request) -> str:
+        return await threadpool(account_of, state, request)
+
+    def se_of(request: Request) -> StorageElement:
+        name = request.path_params["rse"]
+        se = storage_element(name)
+        if se is None or name not in cat.rse_ids:
+            raise RucioError("RSENotFound", f"RSE '{name}' cannot be found")
+        return se
+
+    def summary(se: StorageElement) -> dict:
+        created = rucio_date(float(cat.state_value("created_at") or 0))
+        return {"id": cat.rse_uuids[se.name], "rse": se.name, "vo": "def", "rse_type": "DISK",
+                "deterministic": True, "volatile": False, "staging_area": False, "city": se.city,
+                "region_code": None, "country_name": None, "continent": None, "time_zone": None,
+                "ISP": None, "ASN": None, "longitude": None, "latitude": None, "availability": 7,
+                "availability_read": True, "availability_write": True, "availability_delete": True,
+                "qos_class": None, "deleted": False, "deleted_at": None, "created_at": created,
+                "updated_at": created}
+
+    @rucio_route
+    async def list_rses(request: Request) -> Response:
+        await auth(request)
+        check_accept(request, [NDJSON])
+        expression = request.query_params.get("expression")
+        if expression:
+            return ndjson([{"rse": name} for name in rses.parse_expression(expression)])
+        return ndjson([summary(se) for se in STORAGE_ELEMENTS])
+
+    @rucio_route
+    async def get_rse(request: Request) -> Response:
+        await auth(request)
+        check_accept(request, [JSON])
+        se = se_of(request)
+        return json_response(rses.describe(state.settings, state.base_url, se, cat.rse_uuids[se.name]))
+
+    @rucio_route
+    async def protocols(request: Request) -> Response:
+        await auth(request)
+        check_accept(request, [JSON])
+        se = se_of(request)
+        return json_response([p.as_dict() for p in rses.protocols(state.settings, state.base_url, se)])
+
+    @rucio_route
+    async def attributes(request: Request) -> Response:
+        await auth(request)
+        check_accept(request, [JSON])
+        return json_response(rses.attributes(se_of(request)))
+
+    @rucio_route
+    async def usage(request: Request) -> Response:
+        await auth(request)
+        check_accept(request, [NDJSON])
+        se = se_of(request)
+        return ndjson([await threadpool(replicas.rse_usage, cat, se.name)])
+
+    @rucio_route
+    async def lfns2pfns(request: Request) -> Response:
+        await auth(request)
+        check_accept(request, [JSON])
+        se = se_of(request)
+        args = request.query_params
+        lfns = args.getlist("lfn")
+        bad = [lfn for lfn in lfns if ":" not in lfn]
+        if bad:
+            raise RucioError("InvalidPath", "LFN(s) in invalid format: " + ", ".join(bad))
+        scheme, domain = args.get("scheme"), args.get("domain", "wan")
+        operation = args.get("operation", "write")
+        usable = [p for p in rses.protocols(state.settings, state.base_url, se)
+                  if p.supports(domain, operation) and (scheme is None or p.scheme == scheme)]
+        if not usable:
+            raise RucioError("RSEProtocolNotSupported",
+                             f"RSE {se.name} has no protocol for scheme {scheme}, domain {domain}, operation {operation}")
+        proto = usable[0]
+        out = {lfn: rses.pfn(state.settings, state.base_url, se.name, proto.scheme, lfn.split(":", 1)[1])
+               for lfn in lfns}
+        return json_response(out)
+
+    return [
+        Route("/rses/", list_rses, methods=["GET"]),
+        Route("/rses", list_rses, methods=["GET"]),
+        Route("/rses/{rse}", get_rse, methods=["GET"]),
+        Route("/rses/{rse}/protocols", protocols, methods=["GET"]),
+        Route("/rses/{rse}/attr/", attributes, methods=["GET"]),
+        Route("/rses/{rse}/usage", usage, methods=["GET"]),
+        Route("/rses/{rse}/lfns2pfns", lfns2pfns, methods=["GET"]),
+    ]
