@@ -29,7 +29,7 @@ def command_of(tool: str) -> click.Command:
 
 def help_text(tool: str) -> str:
     cmd = command_of(tool)
-    with click.Context(cmd, info_name=tool) as ctx:
+    with click.Context(cmd, info_name=tool, **cmd.context_settings) as ctx:
         return ctx.get_help() + "\n"
 
 
