@@ -301,6 +301,10 @@ class JobDB:
                 if not values:
                     clauses.append("0" if op == "in" else "1")
                     continue
+                if len(values) == 1:  # lets SQLite walk an index in JobID order, no sort
+                    clauses.append(f"{param} {'=' if op == 'in' else '!='} ?")
+                    args.append(_db_value(param, values[0]))
+                    continue
                 # json_each keeps the statement small whatever the number of values.
                 clauses.append(f"{param} {VECTOR_OPS[op]} (SELECT value FROM json_each(?))")
                 args.append(json.dumps([_db_value(param, v) for v in values]))
@@ -344,11 +348,17 @@ class JobDB:
                 total = c.execute(f"SELECT COUNT(*) FROM (SELECT DISTINCT {cols} FROM jobs{where})", args).fetchone()[0]
             else:
                 total = c.execute(f"SELECT COUNT(*) FROM jobs{where}", args).fetchone()[0]
-            rows = c.execute(
+            cursor = c.cursor()
+            cursor.row_factory = None  # plain tuples: the page is built with one zip per row
+            rows = cursor.execute(
                 f"{select} {cols} FROM jobs{where}{order_sql} LIMIT ? OFFSET ?",
                 (*args, per_page, (page - 1) * per_page),
             ).fetchall()
-            result = [_row_dict(r, params) for r in rows]
+            result = [dict(zip(params, r)) for r in rows]  # noqa: B905 - same length by construction
+            for name in _BOOL_COLUMNS:
+                if name in params:
+                    for r in result:
+                        r[name] = bool(r[name])
             if logging_info and result:
                 history = self.logging_records(c, [r["JobID"] for r in result])
                 for r in result:
