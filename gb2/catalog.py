@@ -28,7 +28,8 @@ def register_outputs(
     """Upload ``(local path, LFN, events)`` files to ``rse`` and register them in their datablocks."""
     dids = {lfn: rucio.did(lfn) for _, lfn, _ in files}
     pfns = rucio.lfns2pfns(rse, [f"{d.scope}:{d.name}" for d in dids.values()], operation="write")
-    headers = {"Authorization": f"Bearer {token}"} if token else None
+    # Storage accepts the same credentials as the catalogue: a bearer token, or Rucio's own.
+    headers = {"Authorization": f"Bearer {token}"} if token else {"X-Rucio-Auth-Token": rucio.token()}
     by_block: dict[str, list[dict]] = defaultdict(list)
     for path, lfn, events in files:
         did = dids[lfn]

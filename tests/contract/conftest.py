@@ -204,3 +204,56 @@ def real_diracx(request: pytest.FixtureRequest) -> RealDiracX:
 def real_rucio(request: pytest.FixtureRequest) -> RealRucio:
     """Real Rucio 41.5.1: accounts root/alice/bob, Belle II scopes, three POSIX RSEs."""
     return RealRucio(_bring_up(request, "rucio"))
+
+
+# --------------------------------------------------------------------------- contract targets
+# Each contract test runs against gb2's embedded server and against the real server.
+
+
+@pytest.fixture(scope="session")
+def embedded_grid(tmp_path_factory: pytest.TempPathFactory):
+    """gb2's embedded server with its engine off: jobs stay where the tests put them."""
+    from gb2.server.runner import EmbeddedServer
+    from gb2.server.settings import ServerSettings, User
+
+    settings = ServerSettings(
+        data_dir=tmp_path_factory.mktemp("embedded"),
+        run_engine=False,
+        users=[User("alice", ("belle", "belle_jobadmin"), "alice-secret"), User("bob", ("belle",), "bob-secret")],
+    )
+    server = EmbeddedServer(settings).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session", params=["embedded", "real"])
+def dx(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    from tests.contract.targets import DiracXTarget
+
+    tmp = tmp_path_factory.mktemp(f"dx-{request.param}")
+    if request.param == "embedded":
+        return DiracXTarget("embedded", request.getfixturevalue("embedded_grid").url, None, tmp)
+    real = request.getfixturevalue("real_diracx")
+    return DiracXTarget("real", real.url, real.idp_url, tmp, real.info)
+
+
+@pytest.fixture(scope="session", params=["embedded", "real"])
+def rucio(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    from gb2.client.rucio import RucioClient
+    from tests.contract.targets import DiracXTarget, RucioTarget
+
+    if request.param == "embedded":
+        server = request.getfixturevalue("embedded_grid")
+        login = DiracXTarget("embedded", server.url, None, tmp_path_factory.mktemp("rucio-embedded"))
+        tokens = {name: login.login(name) for name in ("alice", "bob")}
+        clients = {name: (lambda dx=dx: RucioClient(f"{server.url}/rucio", token=dx.access_token))
+                   for name, dx in tokens.items()}  # fmt: skip
+        return RucioTarget("embedded", f"{server.url}/rucio", clients, "KEK-TMP-DISK-SE", "DESY-TMP-SE", "http")
+    real = request.getfixturevalue("real_rucio")
+    accounts = {"alice": real.alice, "bob": real.bob}
+    clients = {
+        name: (lambda a=a: RucioClient(real.url, account=a.account, username=a.username, password=a.password))
+        for name, a in accounts.items()
+    }
+    first, second = real.user_rses[:2]
+    return RucioTarget("real", real.url, clients, first, second, "file")

@@ -311,7 +311,7 @@ def test_rucio_json_metadata(rucio, alice_file):
     r = alice.get("/dids/user.alice/dids/search", params={"type": "dataset", "filters": filters})
     assert r.status_code == 200, r.text
     assert ndjson(r) == [USER_DATASET]
-    r = alice.get("/dids/user.alice/dids/search", params={"type": "dataset", "filters": repr([{"experiment": 7}])})
+    r = alice.get("/dids/user.alice/dids/search", params={"type": "dataset", "filters": repr([{"experiment": 987654}])})
     assert ndjson(r) == []
 
 

@@ -1,0 +1,156 @@
+"""gb2's commands against the real servers, through a profile that points at them.
+
+The user logs in with gb2_proxy_init (device flow through the identity provider),
+submits with gbasf2 (the jobs land in real DiracX's job database), follows them
+with gb2_job_status, lists with gb2_ds_list and downloads with gb2_ds_get from real
+Rucio. Real DiracX runs no jobs, so the test plays the job wrapper in between:
+it moves the jobs to Done and registers their outputs, as gb2's engine would.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from gb2.catalog import register_outputs
+from gb2.checksum import adler32_file
+from gb2.client.diracx import DiracX
+from gb2.client.rucio import RucioClient
+from gb2.client.tokens import TokenStore
+from gb2.config import Config, Profile
+from tests.contract.targets import DiracXTarget, run_id
+
+BIN = Path(sys.executable).parent
+EXAMPLES = Path(__file__).resolve().parents[2] / "steering_examples"
+RELEASE = "light-2511-gacrux"
+
+
+@pytest.fixture(scope="module")
+def user(real_diracx, real_rucio, tmp_path_factory):
+    """A shell for alice: isolated gb2 dirs and a profile "real" pointing at both servers."""
+    home = tmp_path_factory.mktemp("real-profile")
+    env = {**os.environ, "GB2_CONFIG_DIR": str(home / "config"), "GB2_CACHE_DIR": str(home / "cache"),
+           "GB2_DATA_DIR": str(home / "data"), "GB2_PROFILE": "real", "GB2_TEST_RUCIO_PW": real_rucio.alice.password}  # fmt: skip
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update({k: env[k] for k in ("GB2_CONFIG_DIR", "GB2_CACHE_DIR", "GB2_DATA_DIR")})
+    config = Config()
+    config.profiles["real"] = Profile("real", "remote", diracx_url=real_diracx.url, rucio_url=real_rucio.url,
+                                      rucio_auth="userpass", rucio_account="alice", rucio_username="alice",
+                                      rucio_password_env="GB2_TEST_RUCIO_PW")  # fmt: skip
+    config.active_profile = "real"
+    config.save()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    return {"env": env, "home": home}
+
+
+def gb2(user, *args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    tool, *rest = args
+    return subprocess.run([str(BIN / tool), *rest], env=user["env"], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def logged_in(user, real_diracx, tmp_path_factory):
+    """gb2_proxy_init as a user runs it: the link is opened by the 'browser'."""
+    err = tmp_path_factory.mktemp("login") / "stderr.txt"
+    browser = DiracXTarget("real", real_diracx.url, real_diracx.idp_url, err.parent).browser("alice")
+
+    def open_link() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            match = re.search(r"\(or open (\S+)\)", err.read_text() if err.exists() else "")
+            if match:
+                browser({"verification_uri_complete": match.group(1)})
+                return
+            time.sleep(0.05)
+
+    threading.Thread(target=open_link, daemon=True).start()
+    with open(err, "w") as stderr:
+        proc = subprocess.run([str(BIN / "gb2_proxy_init"), "-g", "belle"], env=user["env"], stdout=subprocess.PIPE,
+                              stderr=stderr, text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 0, err.read_text()
+    assert "Username is alice" in proc.stdout and "DIRAC group : belle" in proc.stdout
+    store = TokenStore(Path(user["env"]["GB2_CACHE_DIR"]) / "tokens" / "real.json")
+    return DiracX(real_diracx.url, store)
+
+
+@pytest.fixture(scope="module")
+def official_dataset(real_rucio, tmp_path_factory):
+    """An official MC dataset in real Rucio, registered by root on the DATA storage element."""
+    root = RucioClient(real_rucio.url, account=real_rucio.root.account, username=real_rucio.root.username,
+                       password=real_rucio.root.password)  # fmt: skip
+    lpn = f"/belle/MC/release-06-00-08/DB00002100/MC15ri_b/prod{run_id()}/s00/e1003/4S/r00000/uubar/mdst"
+    data_rse = next(n for n, s in real_rucio.rses.items() if not s["user_writable"])
+    root.add_container(root.did(lpn).scope, lpn, meta={"data_type": "mc", "experiment": 1003})
+    root.add_dataset(root.did(lpn).scope, f"{lpn}/sub00")
+    root.attach(root.did(lpn).scope, lpn, [root.did(f"{lpn}/sub00")])
+    source = tmp_path_factory.mktemp("mdst")
+    files = []
+    for i in range(2):
+        path = source / f"mdst_{i + 1:06d}_prod1_task1.root"
+        path.write_bytes(os.urandom(3000))
+        files.append((path, f"{lpn}/sub00/{path.name}", 100))
+    register_outputs(root, data_rse, files)
+    return lpn
+
+
+def test_gb2_commands_against_the_real_servers(user, logged_in, official_dataset, real_rucio, tmp_path):
+    info = gb2(user, "gb2_proxy_info", "--json")
+    assert info.returncode == 0 and '"username":"alice"' in info.stdout.replace(" ", "")
+
+    project = f"real{run_id()}"
+    submitted = gb2(user, "gbasf2", str(EXAMPLES / "ntuple_analysis.py"), "-p", project, "-s", RELEASE,
+                    "-i", official_dataset, "--force", "--cputime", "20")  # fmt: skip
+    assert submitted.returncode == 0, submitted.stderr
+    assert f"2 jobs submitted to project {project}" in submitted.stdout
+
+    status = gb2(user, "gb2_job_status", "-p", project)
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.splitlines()[0] == "2 jobs are selected."
+    assert "Completed:0 Deleted:0 Done:0 Failed:0 Killed:0 Running:0 Stalled:0 Waiting:2" in status.stdout
+
+    # The job wrapper's part (real DiracX runs no jobs): run, write outputs, register them.
+    alice = logged_in
+    jobs = list(alice.iter_search(["JobID", "JobName"], [{"parameter": "JobGroup", "operator": "eq", "value": project}]))
+    rucio = RucioClient(real_rucio.url, account="alice", username="alice", password=real_rucio.alice.password)
+    outputs = []
+    for job in jobs:
+        for state in ("Checking", "Waiting", "Matched", "Running", "Completing"):
+            alice.set_job_status([job["JobID"]], status=state, source="JobWrapper")
+        index = int(job["JobName"].rsplit("_", 1)[1])
+        path = tmp_path / f"ntuple_{index}.root"
+        path.write_bytes(os.urandom(4000 + index))
+        outputs.append((path, f"/belle/user/alice/{project}/sub00/ntuple_{index:05d}_job{job['JobID']}_00.root", 42))
+    register_outputs(rucio, real_rucio.user_rses[0], outputs, job_id=jobs[0]["JobID"])
+    alice.set_job_status([j["JobID"] for j in jobs], status="Done", minor="Execution Complete",
+                         application="Done", source="JobWrapper")  # fmt: skip
+
+    summary = gb2(user, "gb2_project_summary", "-p", project, "--json")
+    assert summary.returncode == 0, summary.stderr
+    assert '"status":"Done"' in summary.stdout and '"done":2' in summary.stdout
+
+    listing = gb2(user, "gb2_ds_list", project)
+    assert listing.stdout.split() == [f"/belle/user/alice/{project}/sub00"]
+    files = gb2(user, "gb2_ds_list", "-lg", f"{project}/sub00")
+    assert files.returncode == 0, files.stderr
+    assert all(lfn in files.stdout for _, lfn, _ in outputs)
+    assert f"{real_rucio.user_rses[0]}: replica" in files.stdout
+
+    get = gb2(user, "gb2_ds_get", project, "--force", "--failed_lfns", "failed.txt", cwd=tmp_path)
+    assert get.returncode == 0, get.stdout + get.stderr
+    assert "download complete: every file is present and verified" in get.stdout
+    for path, lfn, _ in outputs:
+        local = tmp_path / project / "sub00" / lfn.rsplit("/", 1)[1]
+        assert adler32_file(local) == adler32_file(path)
+    assert (tmp_path / "failed.txt").read_text() == ""
