@@ -190,3 +190,13 @@ def test_bash_completion_completes_options(tmp_path):
     assert "--failed_lfns" in complete("gb2", "ds_get", "--f")
     assert set(complete("gb2_config", "")) >= {"use", "add", "remove", "server"}
     assert "complete -o filenames -F _gb2_complete gbasf2" in script.read_text()
+
+
+def test_mock_server_bad_input(tmp_path):
+    for args, message in ((["--port", "70000"], "--port"), (["--workers", "0"], "--workers"),
+                          (["--data-dir", str(tmp_path / "f")], "")):  # fmt: skip
+        if args[0] == "--data-dir":
+            (tmp_path / "f").write_text("a file, not a directory")
+        r = subprocess.run([BIN / "gb2_mock_server", *args], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 2 and message in r.stderr, (args, r.stderr)
+        assert "Traceback" not in r.stderr

@@ -112,3 +112,10 @@ def test_not_logged_in_is_exit_3(grid):
     grid.run("gb2_proxy_destroy")
     r = grid.run("gb2_job_status", "-p", "x")
     assert r.code == 3 and "gb2_proxy_init" in r.err
+
+
+def test_project_summary_bad_input(grid):
+    for args, message in ((["--interval", "0"], "--interval"), (["--timeout", "-1"], "--timeout"), (["--bogus"], "No such option")):
+        r = grid.run("gb2_project_summary", *args)
+        assert r.code == 2 and message in r.err, (args, r.err)
+        assert r.err.count("\n") == 1

@@ -67,13 +67,14 @@ def create_app(state: ServerState) -> _ActivityMiddleware:
 
 
 class _ActivityMiddleware:
-    """Records when the last request arrived, for the idle shutdown."""
+    """Records when the last request arrived, for the idle shutdown (health probes,
+    which gb2 sends to see whether the server is up, do not count as activity)."""
 
     def __init__(self, app: Starlette, state: ServerState) -> None:
         self.app = app
         self.state = state
 
     async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
-        if scope["type"] == "http":
+        if scope["type"] == "http" and not scope["path"].startswith("/api/health/"):
             self.state.last_activity = time.monotonic()
         await self.app(scope, receive, send)

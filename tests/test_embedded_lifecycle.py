@@ -1,0 +1,57 @@
+"""The default profile's server: started on demand, alive while jobs run, gone when idle."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+BIN = Path(sys.executable).parent
+
+
+def run(env: dict, *argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / argv[0]), *argv[1:]], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_started_on_demand_kept_while_busy_stopped_when_idle(tmp_path):
+    env = {**os.environ, "GB2_CONFIG_DIR": str(tmp_path / "config"), "GB2_CACHE_DIR": str(tmp_path / "cache"),
+           "GB2_DATA_DIR": str(tmp_path / "data")}  # fmt: skip
+    env.pop("GB2_PROFILE", None)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text(
+        yaml.safe_dump({"active_profile": "embedded", "profiles": {"embedded": {"type": "embedded", "idle_timeout": 2}}})
+    )
+    assert run(env, "gb2_config", "server", "status").returncode == 6  # nothing runs yet
+    assert run(env, "gb2_proxy_init").returncode == 0  # starts it
+    info = json.loads((tmp_path / "data" / "server" / "server.json").read_text())
+    steering = tmp_path / "slow.py"
+    steering.write_text("import time\ntime.sleep(6)\nprint('done')\n")
+    submitted = run(env, "gbasf2", str(steering), "-p", "slow", "-s", "light-2511-gacrux", "--force")
+    assert submitted.returncode == 0, submitted.stderr
+    # gbasf2 has returned; the job keeps running and the server stays up past its idle timeout
+    time.sleep(4)
+    assert run(env, "gb2_config", "server", "status").returncode == 0
+    waited = run(env, "gb2_job_status", "-p", "slow", "--wait", "--interval", "0.5")
+    assert waited.returncode == 0, waited.stdout + waited.stderr
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and run(env, "gb2_config", "server", "status").returncode == 0:
+        time.sleep(0.5)
+    assert run(env, "gb2_config", "server", "status").returncode == 6, "the idle server did not stop"
+    deadline = time.monotonic() + 15  # it finishes shutting down (engine, database) and exits
+    while time.monotonic() < deadline:
+        try:
+            os.kill(info["pid"], 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the server process is still alive")
+    # the next command starts it again, with the project still there
+    again = run(env, "gb2_job_status", "-p", "slow", "--json")
+    assert again.returncode == 0 and json.loads(again.stdout)["jobs"][0]["status"] == "Done"
+    run(env, "gb2_config", "server", "stop")
