@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from gb2 import VO
+from gb2.client.http import raise_for_response
 from gb2.client.tokens import claims
 from gb2.errors import BadInput, Gb2Error
 from gb2.session import Session
@@ -119,8 +120,6 @@ def embedded_approval(username: str | None = None) -> Callable[[dict[str, Any]],
             url += f"&login_hint={username}"
         response = httpx.get(url, follow_redirects=True, timeout=30)
         if response.status_code >= 400:
-            from gb2.client.http import raise_for_response
-
             raise_for_response("the embedded identity provider", response)
 
     return approve

@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from gb2 import jdl
-from gb2.client.rucio import FileReplicas
+from gb2.client.rucio import FileReplicas, exception_class
 from gb2.datasets import read_list_file, resolve_files, to_lpn
-from gb2.errors import BadInput, NotFound, OperationFailed, RequestRefused
-from gb2.lfn import datablock, scope_for
+from gb2.errors import BadInput, OperationFailed, RequestRefused
+from gb2.lfn import datablock
 from gb2.naming import DATABLOCK_FILES, validate_project
 from gb2.sandbox import SANDBOX_LIMIT, make_archive
 from gb2.session import Session
@@ -365,10 +365,8 @@ def create_output_datasets(session: Session, plan: Plan) -> None:
     try:
         rucio.add_container(did.scope, did.name, exist_ok=plan.request.resume)
     except RequestRefused as exc:
-        from gb2.client.rucio import exception_class
-
         if exception_class(exc) == "DataIdentifierAlreadyExists":
-            raise BadInput(f"{plan.output_lpn} was used before: project names are never reused") from None
+            raise BadInput(f"{plan.output_lpn} already exists: project names are never reused") from None
         raise
     blocks = [(did.scope, f"{did.name}/{datablock(i)}") for i in range(plan.datablocks)]
     for scope, name in blocks:
@@ -437,5 +435,3 @@ def compact_ids(ids: list[int]) -> str:
     spans.append(f"{start}-{prev}" if prev != start else str(start))
     return ", ".join(spans)
 
-
-__all__ = ["NotFound", "Plan", "Request", "check_request", "make_plan", "scope_for", "submit"]

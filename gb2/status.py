@@ -15,7 +15,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from gb2.client.diracx import DiracX
-from gb2.jobstates import DONE, FINAL_STATES, SUMMARY_KEYS, summary_bucket
+from gb2.errors import BadInput
+from gb2.jobstates import ALL_STATES, DONE, FINAL_STATES, SUMMARY_KEYS, summary_bucket
 
 JOB_PARAMETERS = [
     "JobID", "Status", "MinorStatus", "ApplicationStatus", "Site", "JobGroup", "JobName",
@@ -189,9 +190,6 @@ def resolve_selection(
     user: str | None = None,
 ) -> Selection:
     """Validate gbasf2-style selectors; ``user='all'`` means every user's jobs."""
-    from gb2.errors import BadInput
-    from gb2.jobstates import ALL_STATES
-
     ids: list[int] = []
     for value in job_ids:
         try:

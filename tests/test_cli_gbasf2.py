@@ -178,6 +178,14 @@ def test_project_names_are_never_reused(grid):
     again = grid.run("gbasf2", NTUPLE, "-p", "once", "-s", RELEASE, "-i", UUBAR, "--force")
     assert again.code == 2 and "already exists" in again.err
     assert len(jobs_of(grid, "once")) == 3
+    # Even with its output datasets deleted (Rucio frees those names), the jobs remember it.
+    from gb2.client.rucio import RucioClient
+
+    RucioClient(f"{grid.server.url}/rucio", token=grid.dx.access_token).erase("user.alice", "/belle/user/alice/once")
+    grid.wait_project("once")
+    grid.dx.delete([j["JobID"] for j in jobs_of(grid, "once")])
+    third = grid.run("gbasf2", NTUPLE, "-p", "once", "-s", RELEASE, "-i", UUBAR, "--force")
+    assert third.code == 2 and "already exists" in third.err
 
 
 def test_resume_submits_only_missing_jobs(grid):

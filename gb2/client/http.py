@@ -35,7 +35,6 @@ from gb2 import __version__
 from gb2.errors import (
     AuthError,
     Forbidden,
-    Gb2Error,
     NotFound,
     NotLoggedIn,
     RequestRefused,
@@ -286,5 +285,3 @@ def _reason(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0][:200]
 
-
-__all__ = ["Api", "Gb2Error", "close_shared_client", "error_detail", "raise_for_response", "shared_client"]

@@ -13,7 +13,7 @@ import time
 
 from gb2.client.diracx import DiracX
 from gb2.jobstates import FINAL_STATES
-from gb2.status import Selection, all_final, summary_line_counts, wait_until_final
+from gb2.status import Selection, summary_line_counts, wait_until_final
 
 
 def _line(counts: dict[str, int]) -> str:
@@ -59,5 +59,3 @@ def wait_with_view(dx: DiracX, selection: Selection, *, interval: float, timeout
         counts = wait_until_final(dx, selection, interval=interval, timeout=timeout, on_update=update)
     return counts
 
-
-__all__ = ["all_final", "wait_with_view"]

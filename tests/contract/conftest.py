@@ -155,6 +155,10 @@ class RealRucio:
     def token(self, account: str = "alice") -> str:
         return realservers.rucio_token(self.info, account)
 
+    def run_daemon(self, name: str) -> None:
+        """One pass of a Rucio daemon, e.g. ``rucio-undertaker`` (deletion of expired DIDs)."""
+        _manager().run_rucio_daemon(name)
+
 
 # --------------------------------------------------------------------------- fixtures
 _MANAGER = None
@@ -248,7 +252,8 @@ def rucio(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         tokens = {name: login.login(name) for name in ("alice", "bob")}
         clients = {name: (lambda dx=dx: RucioClient(f"{server.url}/rucio", token=dx.access_token))
                    for name, dx in tokens.items()}  # fmt: skip
-        return RucioTarget("embedded", f"{server.url}/rucio", clients, "KEK-TMP-DISK-SE", "DESY-TMP-SE", "http")
+        return RucioTarget("embedded", f"{server.url}/rucio", clients, "KEK-TMP-DISK-SE", "DESY-TMP-SE", "http",
+                           lambda: None)  # the embedded catalogue deletes expired DIDs at once
     real = request.getfixturevalue("real_rucio")
     accounts = {"alice": real.alice, "bob": real.bob}
     clients = {
@@ -256,4 +261,4 @@ def rucio(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         for name, a in accounts.items()
     }
     first, second = real.user_rses[:2]
-    return RucioTarget("real", real.url, clients, first, second, "file")
+    return RucioTarget("real", real.url, clients, first, second, "file", lambda: real.run_daemon("rucio-undertaker"))

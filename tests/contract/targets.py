@@ -80,6 +80,7 @@ class RucioTarget:
     user_rse: str
     other_rse: str
     file_scheme: str  # the scheme of the PFNs a download gets ("http" or "file")
+    undertake: Callable[[], None]  # completes deletions (real Rucio: one undertaker pass)
 
     @property
     def real(self) -> bool:

@@ -7,8 +7,11 @@ write only in scopes it owns, anyone may read); ``account=None`` is the server
 itself acting with root's rights.
 
 Deleting follows Rucio: a DID gets a lifetime (``rucio erase`` sets one through
-metadata) and the undertaker removes it once expired, leaving a tombstone so
-the name can never be used again.
+metadata) and the undertaker removes it once expired, keeping a record of it
+(Rucio's ``deleted_dids``). As on a real Rucio 41 server (checked by running its
+undertaker), a deleted dataset or container name may be created again; a deleted
+file name is refused here (not checked against a real server). gbasf2's rule that
+project names are never reused is gb2's to enforce, from the job database.
 """
 
 from __future__ import annotations
@@ -188,7 +191,7 @@ class Catalog:
         with self.db.write() as c:
             self.require_owner(c, account, scope, "add data identifiers")
             self.check_name(c, account, scope, name)
-            if self.find(c, scope, name) is not None or self.is_tombstoned(c, scope, name):
+            if self.find(c, scope, name) is not None:
                 raise RucioError("DataIdentifierAlreadyExists", "Data Identifier already exists!")
             ts = now()
             expired = ts + float(lifetime) if lifetime is not None else None

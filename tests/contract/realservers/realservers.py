@@ -800,6 +800,21 @@ class RealServers:
         return info
 
     # ------------------------------------------------------------------ stop / status / info
+    def run_rucio_daemon(self, name: str, *args: str) -> None:
+        """Run one Rucio daemon once (e.g. ``rucio-undertaker``) in the server's environment.
+
+        Nothing runs Rucio's daemons in the background here; tests call this where real
+        Rucio's behaviour depends on one (deletion needs the undertaker).
+        """
+        venv = self.venv("rucio")
+        r = self.root / "rucio"
+        env = _server_env(venv, {"RUCIO_CONFIG": str(r / "etc" / "rucio.cfg"), "RUCIO_HOME": str(r),
+                                 "PYTHONPATH": str(HERE / "rucio_policy")})
+        proc = subprocess.run([str(venv / "bin" / name), "--run-once", *args], env=env, capture_output=True,
+                              text=True, timeout=300, stdin=subprocess.DEVNULL)
+        if proc.returncode != 0:
+            raise RealServerError(f"{name} --run-once failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
+
     def stop(self, components: Optional[Iterable[str]] = None) -> dict[str, float]:
         """Stop the processes (and the PostgreSQL cluster) that ``start`` started."""
         state = self.load_state()
