@@ -15,7 +15,3 @@ TOOLS: dict[str, tuple[str, str]] = {
     "gb2_config": ("commands.config", "Show or change profiles (embedded or real servers)"),
     "gb2": ("commands.umbrella", "Run any gb2 tool: gb2 <tool> args; alone, list tools"),
 }
-
-
-def module_of(tool: str) -> str:
-    return TOOLS[tool][0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from pathlib import Path
 
@@ -30,14 +29,6 @@ def adler32_file(path: Path | str) -> str:
         while chunk := f.read(CHUNK):
             a.update(chunk)
     return a.hexdigest()
-
-
-def sha256_file(path: Path | str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def normalise_adler32(value: str | int | None) -> str | None:

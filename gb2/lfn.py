@@ -189,15 +189,6 @@ def user_base(user: str) -> str:
     return f"/belle/user/{user}"
 
 
-def user_project(user: str, project: str) -> str:
-    """The LPN of a user's project (gbasf2 output dataset)."""
-    return f"{user_base(user)}/{project}"
-
-
-def is_collection(lpn: str) -> bool:
-    return normalise(lpn).startswith("/belle/collection/")
-
-
 def official_file_name(level: str, seq: int, prod_id: int, task: int) -> str:
     """``mdst_000001_prod00025676_task10020000001.root``."""
     return f"{level}_{seq:06d}_prod{prod_id:08d}_task{task}.root"

@@ -72,14 +72,6 @@ def shared_client() -> httpx.Client:
         return _client
 
 
-def close_shared_client() -> None:
-    global _client
-    with _client_lock:
-        if _client is not None:
-            _client.close()
-            _client = None
-
-
 class RetryableStatus(Exception):
     """Internal: a response whose status says "try again"."""
 
@@ -284,4 +276,3 @@ class Api:
 def _reason(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0][:200]
-

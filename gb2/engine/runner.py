@@ -27,6 +27,7 @@ from typing import Any
 
 from gb2 import jdl
 from gb2.client.diracx import DiracX
+from gb2.engine.inputdata import fetch_inputs
 from gb2.engine.process import Outcome, Payload
 from gb2.errors import Gb2Error
 from gb2.jobstates import COMPLETING, DONE, FAILED, RUNNING, Minor
@@ -175,8 +176,6 @@ class JobRunner(threading.Thread):
 
     def _fetch_lfns(self, lfns: list[str], *, link: bool) -> list[dict[str, str]]:
         """Put the files in the work dir: a link to a replica on this site, else a verified download."""
-        from gb2.engine.inputdata import fetch_inputs
-
         return fetch_inputs(self, lfns, link=link)
 
     def _write_job_info(self, inputs: list[dict[str, str]]) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from gb2.server.auth import AuthFailure
 
@@ -31,16 +31,6 @@ def dumps(data: Any) -> bytes:
 
 def json_response(data: Any, status_code: int = 200, headers: dict | None = None) -> Response:
     return Response(dumps(data), status_code=status_code, headers=headers, media_type="application/json")
-
-
-def ndjson_response(items: Iterable[Any], status_code: int = 200) -> StreamingResponse:
-    """Rucio's streaming content type: one JSON value per line."""
-
-    def lines():
-        for item in items:
-            yield dumps(item) + b"\n"
-
-    return StreamingResponse(lines(), status_code=status_code, media_type="application/x-json-stream")
 
 
 class ApiError(Exception):

@@ -7,7 +7,6 @@ recursively, in Rucio's shape: ``pfns`` (PFN -> rse, domain, priority, ...),
 
 from __future__ import annotations
 
-import json
 import random
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -290,7 +289,3 @@ def replica_map(cat: Catalog, file_ids: Sequence[int]) -> dict[int, set[str]]:
                                 f"did_id IN ({placeholders(len(part))})", tuple(part)):
             out.setdefault(r["did_id"], set()).add(cat.rse_names[r["rse"]])
     return out
-
-
-def dumps_line(value: Any) -> bytes:
-    return json.dumps(value).encode() + b"\n"
