@@ -185,10 +185,6 @@ def basename(lfn: str) -> str:
     return normalise(lfn).rsplit("/", 1)[-1]
 
 
-def user_base(user: str) -> str:
-    return f"/belle/user/{user}"
-
-
 def official_file_name(level: str, seq: int, prod_id: int, task: int) -> str:
     """``mdst_000001_prod00025676_task10020000001.root``."""
     return f"{level}_{seq:06d}_prod{prod_id:08d}_task{task}.root"
