@@ -121,6 +121,7 @@ def test_single_bulk_and_parametric_submission(alice):
         (lambda g: ["this is not jdl"], "JDL syntax error"),
         (lambda g: [job_jdl("a", g, Site="LCG.KEK.jp"), job_jdl("b", g)], "JDL syntax error"),  # 0.7 bulk quirk
     ],
+    ids=["not JDL", "bulk with different attributes"],
 )
 def test_submission_refusals(alice, make, message):
     group = f"bad{run_id()}"
