@@ -28,6 +28,15 @@ def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="[gb2] Print JSON (stable keys, see README).")(f)
 
 
+def wait_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--wait, --interval, --timeout: following jobs live (gb2 additions)."""
+    f = click.option("--timeout", type=click.FloatRange(0), default=None,
+                     help="[gb2] Give up waiting after this many seconds.")(f)  # fmt: skip
+    f = click.option("--interval", type=click.FloatRange(0.1), default=5.0, show_default=True,
+                     help="[gb2] Seconds between refreshes with --wait.")(f)  # fmt: skip
+    return click.option("--wait", is_flag=True, help="[gb2] Follow live until every job is final.")(f)
+
+
 def user_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("-u", "--user", metavar="USER", default=None,
                         help="Act on another user's projects (default: you).")(f)  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from commands._options import CONTEXT, common, greedy, json_option, user_option
+from commands._options import CONTEXT, common, greedy, json_option, user_option, wait_options
 
 
 def split_values(values: tuple[str, ...]) -> list[str]:
@@ -36,9 +36,7 @@ gb2 additions:
 @click.option("-j", "--jobid", "job_ids", multiple=True, metavar="ID", help="Job id(s) to show.")
 @click.option("-s", "--status", "statuses", multiple=True, metavar="STATUS", help="Only jobs in this status (e.g. Failed).")
 @user_option
-@click.option("--wait", is_flag=True, help="[gb2] Follow live until every job is final.")
-@click.option("--interval", type=click.FloatRange(0.1), default=5.0, show_default=True, help="[gb2] Seconds between refreshes with --wait.")
-@click.option("--timeout", type=click.FloatRange(0), default=None, help="[gb2] Give up waiting after this many seconds.")
+@wait_options
 @json_option
 @common
 def cli(projects, job_ids, statuses, user, wait, interval, timeout, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]

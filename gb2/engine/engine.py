@@ -321,34 +321,21 @@ class Engine:
         now = datetime.now(timezone.utc)
         stall_cutoff = format_ts(now - timedelta(seconds=self.settings.stall_seconds))
         fail_cutoff = format_ts(now - timedelta(seconds=self.settings.stalled_to_failed_seconds))
-        silent = [
-            r[0]
-            for r in self.db.execute(
-                "SELECT JobID FROM jobs WHERE Status IN (?,?) AND COALESCE(HeartBeatTime, LastUpdateTime) < ?",
-                (RUNNING, COMPLETING, stall_cutoff),
-            )
-            if r[0] not in ours
-        ]
-        if silent:
-            self.jobs.set_status_now(silent, STALLED, Minor.STALLED_PILOT, source="StalledJobAgent")
-        dead = [
-            r[0]
-            for r in self.db.execute(
-                "SELECT JobID FROM jobs WHERE Status=? AND LastUpdateTime < ?", (STALLED, fail_cutoff)
-            )
-            if r[0] not in ours
-        ]
-        if dead:
-            self.jobs.set_status_now(dead, FAILED, Minor.STALLED_PILOT, source="StalledJobAgent")
-        lost = [
-            r[0]
-            for r in self.db.execute(
-                "SELECT JobID FROM jobs WHERE Status=? AND LastUpdateTime < ?", (MATCHED, stall_cutoff)
-            )
-            if r[0] not in ours
-        ]
-        if lost:
-            self.jobs.set_status_now(lost, WAITING, Minor.PILOT_AGENT_SUBMISSION, source="Matcher", force=True)
+        # Running jobs whose wrapper went silent, Stalled ones that stayed so, Matched ones never started.
+        self._move_quiet(ours, (RUNNING, COMPLETING), "COALESCE(HeartBeatTime, LastUpdateTime)", stall_cutoff,
+                         STALLED, Minor.STALLED_PILOT, "StalledJobAgent")  # fmt: skip
+        self._move_quiet(ours, (STALLED,), "LastUpdateTime", fail_cutoff, FAILED, Minor.STALLED_PILOT, "StalledJobAgent")
+        self._move_quiet(ours, (MATCHED,), "LastUpdateTime", stall_cutoff, WAITING, Minor.PILOT_AGENT_SUBMISSION,
+                         "Matcher", force=True)  # fmt: skip
+
+    def _move_quiet(self, ours: set[int], statuses: tuple[str, ...], since: str, cutoff: str, status: str,
+                    minor: str, source: str, force: bool = False) -> None:  # fmt: skip
+        """Jobs (not run by this engine) in ``statuses`` with ``since`` older than ``cutoff`` get ``status``."""
+        marks = ",".join("?" * len(statuses))
+        rows = self.db.execute(f"SELECT JobID FROM jobs WHERE Status IN ({marks}) AND {since} < ?", (*statuses, cutoff))
+        quiet = [r[0] for r in rows if r[0] not in ours]
+        if quiet:
+            self.jobs.set_status_now(quiet, status, minor, source=source, force=force)
 
 
 def candidate_sites(ad: jdl.ClassAd, replica_ses: list[list[str]]) -> list[str]:

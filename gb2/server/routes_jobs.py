@@ -35,6 +35,16 @@ def _job_ids(body: object) -> list[int]:
         raise ApiError(422, "Job IDs must be integers") from exc
 
 
+def body_job_ids(body: object) -> list[int]:
+    """The ``{"job_ids": [...]}`` body of reschedule and sandbox unassign."""
+    if not isinstance(body, dict) or not isinstance(body.get("job_ids"), list):
+        raise ApiError(422, "job_ids is required")
+    try:
+        return [int(j) for j in body["job_ids"]]
+    except (TypeError, ValueError) as exc:
+        raise ApiError(422, "job_ids must be integers") from exc
+
+
 def _flag(request: Request, name: str) -> bool:
     return request.query_params.get(name, "false").lower() in ("true", "1", "yes")
 
@@ -140,13 +150,7 @@ def routes(state: ServerState) -> list[Route]:
     @diracx_route
     async def reschedule(request: Request) -> Response:
         caller = caller_of(user_of(request))
-        body = await read_json(request)
-        if not isinstance(body, dict) or not isinstance(body.get("job_ids"), list):
-            raise ApiError(422, "job_ids is required")
-        try:
-            ids = [int(j) for j in body["job_ids"]]
-        except (TypeError, ValueError) as exc:
-            raise ApiError(422, "job_ids must be integers") from exc
+        ids = body_job_ids(await read_json(request))
         reset = _flag(request, "reset_jobs")
 
         def apply() -> dict:

@@ -28,7 +28,7 @@ from starlette.routing import Route
 from gb2.server.auth import AuthorizedUser
 from gb2.server.http import ApiError, diracx_route, json_response, read_json, threadpool
 from gb2.server.jobdb import JobDB, now_ts
-from gb2.server.routes_jobs import caller_of
+from gb2.server.routes_jobs import body_job_ids, caller_of
 from gb2.server.state import ServerState
 
 BUCKET = "sandboxes"
@@ -307,10 +307,7 @@ def routes(state: ServerState) -> list[Route]:
     @diracx_route
     async def unassign_bulk(request: Request) -> Response:
         user = user_of(request)
-        body = await read_json(request)
-        if not isinstance(body, dict) or not isinstance(body.get("job_ids"), list):
-            raise ApiError(422, "job_ids is required")
-        ids = [int(j) for j in body["job_ids"]]
+        ids = body_job_ids(await read_json(request))
         await threadpool(jobs.check_access, caller_of(user), ids)
         await threadpool(store.unassign, ids)
         return Response(status_code=204)

@@ -24,6 +24,15 @@ from gb2.status import (
 )
 from gb2.ui.output import plain_table, print_json
 
+
+def _wait(dx: Any, selection: Selection, interval: float, timeout: float | None, quiet: bool) -> int:
+    """Follow the jobs until all are final: exit 0 only if every one of them is Done."""
+    from gb2.ui.live import wait_with_view
+
+    counts = wait_with_view(dx, selection, interval=interval, timeout=timeout, quiet=quiet)
+    return ExitCode.OK if all_done(counts) else ExitCode.FAILED
+
+
 JOB_HEADERS = ("Job id", "Status", "MinorStatus", "ApplicationStatus", "Site")
 JOB_HEADERS_PARAMS = ["Status", "MinorStatus", "ApplicationStatus", "Site"]
 
@@ -48,12 +57,7 @@ def job_status_report(
     session: Any, selection: Selection, *, wait: bool, interval: float, timeout: float | None, as_json: bool
 ) -> int:
     dx = session.diracx
-    code = ExitCode.OK
-    if wait:
-        from gb2.ui.live import wait_with_view
-
-        counts = wait_with_view(dx, selection, interval=interval, timeout=timeout, quiet=as_json)
-        code = ExitCode.OK if all_done(counts) else ExitCode.FAILED
+    code = _wait(dx, selection, interval, timeout, as_json) if wait else ExitCode.OK
     # The table needs five columns; fetching only those halves the transfer for big projects.
     rows = list(iter_jobs(dx, selection, None if as_json else ["JobID", *JOB_HEADERS_PARAMS]))
     summary = summary_line_counts([r["Status"] for r in rows])
@@ -87,13 +91,7 @@ def project_summary_report(
     as_json: bool,
 ) -> int:
     dx = session.diracx
-    code = ExitCode.OK
-    if wait:
-        from gb2.ui.live import wait_with_view
-
-        selection = Selection(owner, projects=tuple(projects))
-        counts = wait_with_view(dx, selection, interval=interval, timeout=timeout, quiet=as_json)
-        code = ExitCode.OK if all_done(counts) else ExitCode.FAILED
+    code = _wait(dx, Selection(owner, projects=tuple(projects)), interval, timeout, as_json) if wait else ExitCode.OK
     summaries = project_summaries(dx, owner, projects)
     if as_json:
         print_json({"projects": [s.as_json() for s in summaries]})
