@@ -21,7 +21,8 @@ on a real server, open the printed link and enter the code.
 
 \b
 Differences from gbasf2 (the flags still work):
-  -v HH:MM    recorded, but the token lifetime is set by the server
+  -v HH:MM    ends the login after HH:MM (gb2 stops using and renewing it);
+              it cannot outlast the login the server grants
   --pwstdin   accepted; a password read from stdin is discarded (no certificate)
 """,
 )
@@ -51,8 +52,8 @@ def proxy_init(group: str, validity: str | None, pwstdin: bool, as_json: bool, p
         print_json(info.as_json())
         return 0
     print(f"Username is {info.username}")
-    if lifetime:
-        print(f"Note: -v {validity} recorded; this server grants {login.hhmmss(info.seconds_left)}")
+    if lifetime and info.seconds_left + 60 < lifetime:
+        print(f"Note: -v {validity} asked for more than this server grants: {login.hhmmss(info.seconds_left)}")
     print("Proxy generated:")
     print(fields_block(info.fields()))
     return 0

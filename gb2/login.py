@@ -53,8 +53,9 @@ class ProxyInfo:
     properties: list[str]
     subject: str
     issuer: str
-    seconds_left: float  # validity of the login (refresh token)
+    seconds_left: float  # validity of the login (refresh token, capped by -v)
     access_seconds_left: float
+    requested_seconds: int | None = None  # what -v asked for, if anything
 
     def fields(self) -> list[tuple[str, str]]:
         return [
@@ -97,6 +98,10 @@ def proxy_info(session: Session) -> ProxyInfo | None:
     now = time.time()
     refresh_left = (data.get("refresh_expires_at") or 0) - now
     access_left = float(data.get("expires_at", 0)) - now
+    left = max(refresh_left, access_left, 0.0)
+    if data.get("valid_until"):
+        left = min(left, max(float(data["valid_until"]) - now, 0.0))
+        access_left = min(access_left, left)
     return ProxyInfo(
         profile=session.profile.name,
         server=str(data.get("server") or session.diracx_url),
@@ -106,8 +111,9 @@ def proxy_info(session: Session) -> ProxyInfo | None:
         properties=list(access.get("dirac_properties", [])),
         subject=str(access.get("sub", "")),
         issuer=str(access.get("iss", "")),
-        seconds_left=max(refresh_left, access_left, 0.0),
+        seconds_left=left,
         access_seconds_left=max(access_left, 0.0),
+        requested_seconds=data.get("requested_lifetime"),
     )
 
 
@@ -142,7 +148,9 @@ def login(
         approve = show
     extra = {"group": group, "profile": session.profile.name}
     if lifetime_seconds:
+        # The server sets the token lifetimes; -v can only shorten the login, and gb2 enforces it.
         extra["requested_lifetime"] = lifetime_seconds
+        extra["valid_until"] = time.time() + lifetime_seconds
     session.diracx.login(scope, approve, interval=interval, **extra)
     info = proxy_info(session)
     assert info is not None

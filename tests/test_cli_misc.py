@@ -47,18 +47,24 @@ def approve_in_background(stderr_path: Path, username: str = "alice") -> threadi
     return thread
 
 
-def test_proxy_init_info_destroy_on_a_remote_profile(grid, tmp_path):
-    grid.run("gb2_proxy_destroy")
-    err = tmp_path / "stderr.txt"
+def proxy_init_approved(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, Path]:
+    """gb2_proxy_init on the remote "test" profile, with the user approving in a browser."""
+    err = tmp_path / f"stderr{len(list(tmp_path.glob('stderr*')))}.txt"  # a new file: no stale link
     env = {**os.environ, "GB2_PROFILE": "test"}
     approve_in_background(err)
     with open(err, "w") as stderr:
-        proc = subprocess.run([BIN / "gb2_proxy_init", "-g", "belle", "-v", "48:00", "--pwstdin"], input="secret\n",
+        proc = subprocess.run([BIN / "gb2_proxy_init", *args], input="secret\n",
                               stdout=subprocess.PIPE, stderr=stderr, text=True, env=env, timeout=60)  # fmt: skip
     assert proc.returncode == 0, err.read_text()
+    return proc, err
+
+
+def test_proxy_init_info_destroy_on_a_remote_profile(grid, tmp_path):
+    grid.run("gb2_proxy_destroy")
+    proc, err = proxy_init_approved(tmp_path, "-g", "belle", "-v", "48:00", "--pwstdin")
     assert "To log in, open" in err.read_text() and "enter the code" in err.read_text()
     out = proc.stdout
-    assert "Username is alice" in out and "Proxy generated:" in out and "Note: -v 48:00 recorded" in out
+    assert "Username is alice" in out and "Proxy generated:" in out and "Note: -v" not in out
     for key in ("subject", "issuer", "identity", "timeleft", "DIRAC group", "path", "username", "properties", "VO"):
         assert any(line.startswith(key) for line in out.splitlines()), key
     path = token_path("test")
@@ -66,7 +72,7 @@ def test_proxy_init_info_destroy_on_a_remote_profile(grid, tmp_path):
     assert json.loads(path.read_text())["access_token"] not in out  # tokens are never printed
     info = grid.run("gb2_proxy_info", "--json").json()
     assert info["username"] == "alice" and info["group"] == "belle" and info["logged_in"] is True
-    assert info["timeleft_seconds"] > 3600
+    assert 47 * 3600 < info["timeleft_seconds"] <= 48 * 3600  # -v caps the week the server grants
     r = grid.run("gb2_proxy_destroy")
     assert r.code == 0 and "revoked" in r.out
     assert not path.exists()
@@ -79,6 +85,23 @@ def test_proxy_init_bad_input(grid):
         r = grid.run("gb2_proxy_init", *args)
         assert r.code in (2, 3, 7) and message in r.err, (args, r.err)
         assert r.err.count("\n") == 1
+
+
+def test_requested_validity_ends_the_login(grid, tmp_path):
+    assert "Note: -v" not in proxy_init_approved(tmp_path, "-v", "00:30")[0].stdout
+    info = grid.run("gb2_proxy_info", "--json").json()
+    assert 29 * 60 < info["timeleft_seconds"] <= 30 * 60 and info["access_token_seconds"] <= 30 * 60
+    assert grid.run("gb2_job_status").code == 0
+    # Half an hour later (the clock is moved by rewriting the cached deadline):
+    store = json.loads(token_path("test").read_text())
+    store["valid_until"] = time.time() - 1
+    token_path("test").write_text(json.dumps(store))
+    assert "timeleft    : 00:00:00" in grid.run("gb2_proxy_info").out
+    r = grid.run("gb2_job_status")
+    assert r.code == 3 and "gb2_proxy_init -v has ended" in r.err and r.err.count("\n") == 1
+    big = proxy_init_approved(tmp_path, "-v", "500:00")[0].stdout
+    assert "Note: -v 500:00 asked for more than this server grants" in big
+    assert grid.run("gb2_job_status").code == 0
 
 
 def test_expired_login_is_reported(grid):

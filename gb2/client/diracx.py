@@ -88,6 +88,7 @@ class DiracX:
         data = self._cached or (self.tokens.load() if self.tokens else None)
         if not data:
             raise NotLoggedIn()
+        check_validity(data)
         if data["expires_at"] - REFRESH_MARGIN < time.time():
             data = self._refresh_locked(data)
         self._cached = data
@@ -104,6 +105,7 @@ class DiracX:
             ):
                 return current
             current = current or stale
+            check_validity(current)
             refresh = current.get("refresh_token")
             if not refresh or current.get("refresh_expires_at", 0) < time.time():
                 raise TokenExpired()
@@ -367,4 +369,11 @@ def _oauth_error(response: httpx.Response) -> str:
 
 def _extra(data: dict[str, Any]) -> dict[str, Any]:
     """Bookkeeping fields of the cache that a refresh keeps."""
-    return {k: v for k, v in data.items() if k in ("scope", "server", "group", "profile", "requested_lifetime")}
+    return {k: v for k, v in data.items() if k in ("scope", "server", "group", "profile", "requested_lifetime", "valid_until")}
+
+
+def check_validity(data: dict[str, Any]) -> None:
+    """Honour the validity the user asked for (gb2_proxy_init -v): past it, the login is over."""
+    valid_until = data.get("valid_until")
+    if valid_until and float(valid_until) < time.time():
+        raise TokenExpired("the validity you asked for with gb2_proxy_init -v has ended; run gb2_proxy_init again")
