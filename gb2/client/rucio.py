@@ -14,7 +14,8 @@ idempotent and retried on timeouts. Creations are not, except where the caller
 passes ``exist_ok=True``; then "already exists" is success when that is safe:
 
 * ``add_did``: the existing DID has the requested type (its content or
-  metadata may differ; a deleted name stays an error, names are never reused);
+  metadata may differ); a name that exists but cannot be read (a collection still
+  being deleted, whose name is free again only once the undertaker has run) stays an error;
 * ``add_replicas``: files already replicated on that RSE with the same size and
   adler32 are skipped, the others registered;
 * ``add_rule``: an identical rule (DID, account, expression, copies) is returned.
@@ -225,7 +226,7 @@ class RucioClient:
         try:
             existing = self.get_did(scope, name)
         except NotFound:
-            _check(response)  # a deleted name: never reusable
+            _check(response)  # exists but unreadable: still being deleted
             raise
         if existing.get("type") != did_type.upper():
             raise _error(RequestRefused(f"{SERVICE}: {scope}:{name} exists as a {existing.get('type')}, "

@@ -113,8 +113,9 @@ ALLOWED_JOB_TYPES = ("User", "Test", "Hospital", "user")
 DEFAULT_CPU_TIME = 86400
 MIN_CPU_TIME, MAX_CPU_TIME = 100, 500000
 MAX_PRIORITY = 10
-#: Attributes DiracX copies from the JDL into job columns; a bulk submission whose
-#: JDLs differ in these fails in DiracX 0.7 ("JDL syntax error"), and here too.
+#: Attributes DiracX copies from the JDL into job columns. In DiracX 0.7 a bulk
+#: submission fails ("JDL syntax error") unless every JDL carries the same set of
+#: these (their values may differ); here too. gb2 gives every job the same set.
 _COLUMN_ATTRIBUTES = frozenset({"jobtype", "jobgroup", "jobname", "site"})
 _FINAL_FOR_END_TIME = frozenset({DONE, COMPLETED, FAILED, KILLED})
 
