@@ -6,7 +6,8 @@ Starts an embedded server (engine off: the jobs are accepted, not run), submits
 ``--submit`` jobs with gb2's idempotent bulk submitter and times it (target: 10,000
 jobs in 10 s), grows the project to ``--jobs`` jobs, then times
 ``gb2_job_status -p <project>``, its ``--json`` form and ``gb2_project_summary``
-as subprocesses writing to a file (target: 100,000 jobs in 2 s). The baseline
+as subprocesses writing to a file (target: 100,000 jobs in 2 s), then kills,
+reschedules and deletes the jobs of a gbasf2 submission in bulk. The baseline
 ``python -c pass`` is measured in the same run.
 """
 
@@ -118,6 +119,11 @@ def main() -> int:
             with open(work / "out.txt") as produced:
                 lines = sum(1 for _ in produced)
             print(f"{label:<30} {best:6.2f} s  ({lines} lines; best of {args.runs}; target for 100,000 jobs: 2 s)")
+        # Bulk actions on the gbasf2 project (its jobs wait in Received: the engine is off).
+        for tool in ("gb2_job_kill", "gb2_job_reschedule", "gb2_job_delete"):
+            elapsed = timed([str(bindir / tool), "-p", "bench10k", "--force"], env, work / "out.txt")
+            changed = (work / "out.txt").read_text().count("\n")
+            print(f"{tool + ' -p bench10k':<30} {elapsed:6.2f} s  ({made} jobs, one run; output {changed} lines)")
     finally:
         server.stop()
     return 0

@@ -42,6 +42,20 @@ def user_option(f: Callable[..., Any]) -> Callable[..., Any]:
                         help="Act on another user's projects (default: you).")(f)  # fmt: skip
 
 
+def split_values(values: tuple[str, ...]) -> list[str]:
+    """``-j 1,2 -j 3`` and ``-j 1 2 3`` forms alike."""
+    return [v for value in values for v in value.replace(",", " ").split() if v]
+
+
+def selection_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """gbasf2's job selectors: -p projects, -j job ids, --status, -u/--user."""
+    f = user_option(f)
+    f = click.option("-s", "--status", "statuses", multiple=True, metavar="STATUS",
+                     help="Only jobs in this status (e.g. Failed).")(f)  # fmt: skip
+    f = click.option("-j", "--jobid", "job_ids", multiple=True, metavar="ID", help="Job id(s).")(f)
+    return click.option("-p", "--project", "projects", multiple=True, metavar="PROJECT", help="Project(s).")(f)
+
+
 class GreedyCommand(click.Command):
     """gbasf2's list options take several values after one flag (argparse ``nargs='+'``):
     ``-f a.so b.xml`` or ``-p proj1 proj2``. They are rewritten to repeated options

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import click
 
-from commands._options import CONTEXT, common, greedy, json_option, user_option, wait_options
-
-
-def split_values(values: tuple[str, ...]) -> list[str]:
-    """``-j 1,2 -j 3`` and ``-j 1 2 3`` forms alike."""
-    return [v for value in values for v in value.replace(",", " ").split() if v]
+from commands._options import (
+    CONTEXT,
+    common,
+    greedy,
+    json_option,
+    selection_options,
+    split_values,
+    wait_options,
+)
 
 
 @click.command(
@@ -32,10 +35,7 @@ gb2 additions:
   --json      machine-readable output
 """,
 )
-@click.option("-p", "--project", "projects", multiple=True, metavar="PROJECT", help="Project(s) to show.")
-@click.option("-j", "--jobid", "job_ids", multiple=True, metavar="ID", help="Job id(s) to show.")
-@click.option("-s", "--status", "statuses", multiple=True, metavar="STATUS", help="Only jobs in this status (e.g. Failed).")
-@user_option
+@selection_options
 @wait_options
 @json_option
 @common

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import click
 
-from commands._options import CONTEXT, common, greedy, json_option, user_option, wait_options
-from commands.job_status import split_values
+from commands._options import (
+    CONTEXT,
+    common,
+    greedy,
+    json_option,
+    split_values,
+    user_option,
+    wait_options,
+)
 
 
 @click.command(

@@ -8,6 +8,10 @@ _gb2_options() {
         gb2_proxy_info) echo '--json --debug --profile -h --help' ;;
         gb2_proxy_destroy) echo '--debug --profile -h --help' ;;
         gb2_job_status) echo '-p --project -j --jobid -s --status -u --user --wait --interval --timeout --json --debug --profile -h --help' ;;
+        gb2_job_reschedule) echo '-p --project -j --jobid -s --status -u --user -f --force --json --debug --profile -h --help' ;;
+        gb2_job_kill) echo '-p --project -j --jobid -s --status -u --user -f --force --json --debug --profile -h --help' ;;
+        gb2_job_delete) echo '-p --project -j --jobid -s --status -u --user -f --force --json --debug --profile -h --help' ;;
+        gb2_job_output) echo '-p --project -j --jobid -s --status -u --user --dir --json --debug --profile -h --help' ;;
         gb2_project_summary) echo '-p --project -u --user --wait --interval --timeout --json --debug --profile -h --help' ;;
         gb2_ds_list) echo '-l --long -g --location -u --user --json --debug --profile -h --help' ;;
         gb2_ds_get) echo '-f --force --failed_lfns --input_dslist --se --new -d --destination --parallel -u --user --json --debug --profile -h --help' ;;
@@ -49,6 +53,27 @@ _gb2_values() {
         "gb2_job_status --interval") echo __value__ ;;
         "gb2_job_status --timeout") echo __value__ ;;
         "gb2_job_status --profile") echo __value__ ;;
+        "gb2_job_reschedule -p"|"gb2_job_reschedule --project") echo __value__ ;;
+        "gb2_job_reschedule -j"|"gb2_job_reschedule --jobid") echo __value__ ;;
+        "gb2_job_reschedule -s"|"gb2_job_reschedule --status") echo __value__ ;;
+        "gb2_job_reschedule -u"|"gb2_job_reschedule --user") echo __value__ ;;
+        "gb2_job_reschedule --profile") echo __value__ ;;
+        "gb2_job_kill -p"|"gb2_job_kill --project") echo __value__ ;;
+        "gb2_job_kill -j"|"gb2_job_kill --jobid") echo __value__ ;;
+        "gb2_job_kill -s"|"gb2_job_kill --status") echo __value__ ;;
+        "gb2_job_kill -u"|"gb2_job_kill --user") echo __value__ ;;
+        "gb2_job_kill --profile") echo __value__ ;;
+        "gb2_job_delete -p"|"gb2_job_delete --project") echo __value__ ;;
+        "gb2_job_delete -j"|"gb2_job_delete --jobid") echo __value__ ;;
+        "gb2_job_delete -s"|"gb2_job_delete --status") echo __value__ ;;
+        "gb2_job_delete -u"|"gb2_job_delete --user") echo __value__ ;;
+        "gb2_job_delete --profile") echo __value__ ;;
+        "gb2_job_output -p"|"gb2_job_output --project") echo __value__ ;;
+        "gb2_job_output -j"|"gb2_job_output --jobid") echo __value__ ;;
+        "gb2_job_output -s"|"gb2_job_output --status") echo __value__ ;;
+        "gb2_job_output -u"|"gb2_job_output --user") echo __value__ ;;
+        "gb2_job_output --dir") echo __files__ ;;
+        "gb2_job_output --profile") echo __value__ ;;
         "gb2_project_summary -p"|"gb2_project_summary --project") echo __value__ ;;
         "gb2_project_summary -u"|"gb2_project_summary --user") echo __value__ ;;
         "gb2_project_summary --interval") echo __value__ ;;
@@ -77,7 +102,7 @@ _gb2_complete() {
     local cmd="${COMP_WORDS[0]##*/}" first=1
     if [[ "$cmd" == gb2 ]]; then
         if (( COMP_CWORD == 1 )); then
-            COMPREPLY=( $(compgen -W "gbasf2 proxy_init proxy_info proxy_destroy job_status project_summary ds_list ds_get mock_server config" -- "$cur") )
+            COMPREPLY=( $(compgen -W "gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary ds_list ds_get mock_server config" -- "$cur") )
             return
         fi
         cmd="${COMP_WORDS[1]}"; [[ "$cmd" == gb2_* || "$cmd" == gbasf2 ]] || cmd="gb2_$cmd"; first=2
@@ -94,4 +119,4 @@ _gb2_complete() {
     fi
 }
 
-complete -o filenames -F _gb2_complete gbasf2 gb2_proxy_init gb2_proxy_info gb2_proxy_destroy gb2_job_status gb2_project_summary gb2_ds_list gb2_ds_get gb2_mock_server gb2_config gb2
+complete -o filenames -F _gb2_complete gbasf2 gb2_proxy_init gb2_proxy_info gb2_proxy_destroy gb2_job_status gb2_job_reschedule gb2_job_kill gb2_job_delete gb2_job_output gb2_project_summary gb2_ds_list gb2_ds_get gb2_mock_server gb2_config gb2

@@ -50,8 +50,8 @@ complete -c gb2_proxy_destroy -l profile -r -d 'Profile to use (default: the act
 complete -c gb2_proxy_destroy -s h -l help -d 'Show help'
 
 complete -c gb2_job_status -f
-complete -c gb2_job_status -s p -l project -r -d 'Project(s) to show'
-complete -c gb2_job_status -s j -l jobid -r -d 'Job id(s) to show'
+complete -c gb2_job_status -s p -l project -r -d 'Project(s)'
+complete -c gb2_job_status -s j -l jobid -r -d 'Job id(s)'
 complete -c gb2_job_status -s s -l status -r -d 'Only jobs in this status (e.g'
 complete -c gb2_job_status -s u -l user -r -d 'Act on another user'"'"'s projects (default: you)'
 complete -c gb2_job_status -l wait -d 'Follow live until every job is final'
@@ -61,6 +61,50 @@ complete -c gb2_job_status -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_job_status -l debug -d 'Show tracebacks on errors'
 complete -c gb2_job_status -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
 complete -c gb2_job_status -s h -l help -d 'Show help'
+
+complete -c gb2_job_reschedule -f
+complete -c gb2_job_reschedule -s p -l project -r -d 'Project(s)'
+complete -c gb2_job_reschedule -s j -l jobid -r -d 'Job id(s)'
+complete -c gb2_job_reschedule -s s -l status -r -d 'Only jobs in this status (e.g'
+complete -c gb2_job_reschedule -s u -l user -r -d 'Act on another user'"'"'s projects (default: you)'
+complete -c gb2_job_reschedule -s f -l force -d 'Do not ask for confirmation'
+complete -c gb2_job_reschedule -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_job_reschedule -l debug -d 'Show tracebacks on errors'
+complete -c gb2_job_reschedule -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_job_reschedule -s h -l help -d 'Show help'
+
+complete -c gb2_job_kill -f
+complete -c gb2_job_kill -s p -l project -r -d 'Project(s)'
+complete -c gb2_job_kill -s j -l jobid -r -d 'Job id(s)'
+complete -c gb2_job_kill -s s -l status -r -d 'Only jobs in this status (e.g'
+complete -c gb2_job_kill -s u -l user -r -d 'Act on another user'"'"'s projects (default: you)'
+complete -c gb2_job_kill -s f -l force -d 'Do not ask for confirmation'
+complete -c gb2_job_kill -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_job_kill -l debug -d 'Show tracebacks on errors'
+complete -c gb2_job_kill -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_job_kill -s h -l help -d 'Show help'
+
+complete -c gb2_job_delete -f
+complete -c gb2_job_delete -s p -l project -r -d 'Project(s)'
+complete -c gb2_job_delete -s j -l jobid -r -d 'Job id(s)'
+complete -c gb2_job_delete -s s -l status -r -d 'Only jobs in this status (e.g'
+complete -c gb2_job_delete -s u -l user -r -d 'Act on another user'"'"'s projects (default: you)'
+complete -c gb2_job_delete -s f -l force -d 'Do not ask for confirmation'
+complete -c gb2_job_delete -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_job_delete -l debug -d 'Show tracebacks on errors'
+complete -c gb2_job_delete -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_job_delete -s h -l help -d 'Show help'
+
+complete -c gb2_job_output -f
+complete -c gb2_job_output -s p -l project -r -d 'Project(s)'
+complete -c gb2_job_output -s j -l jobid -r -d 'Job id(s)'
+complete -c gb2_job_output -s s -l status -r -d 'Only jobs in this status (e.g'
+complete -c gb2_job_output -s u -l user -r -d 'Act on another user'"'"'s projects (default: you)'
+complete -c gb2_job_output -l dir -r -F -d 'Where log/ goes (default: the current directory)'
+complete -c gb2_job_output -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_job_output -l debug -d 'Show tracebacks on errors'
+complete -c gb2_job_output -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_job_output -s h -l help -d 'Show help'
 
 complete -c gb2_project_summary -f
 complete -c gb2_project_summary -s p -l project -r -d 'Project(s) to show'
@@ -114,4 +158,4 @@ complete -c gb2_config -n __fish_use_subcommand -a use
 complete -c gb2_config -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_config -s h -l help -d 'Show help'
 
-complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status project_summary ds_list ds_get mock_server config'
+complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary ds_list ds_get mock_server config'

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
 from gb2.client.diracx import DiracX
@@ -31,3 +33,21 @@ def jdl(name: str = "job", group: str = "proj", executable: str = "/bin/echo", a
     from gb2 import jdl as codec
 
     return codec.dumps(attrs)
+
+
+def flaky_steering(tmp_path) -> Path:  # type: ignore[no-untyped-def]
+    """A steering file whose first run fails and whose later runs write ``pions.root``."""
+    marker = tmp_path / "first-attempt-done"
+    steering = tmp_path / "flaky.py"
+    steering.write_text(
+        "import os, basf2, modularAnalysis as ma\n"
+        f"if not os.path.exists({str(marker)!r}):\n"
+        f"    open({str(marker)!r}, 'w').close()\n"
+        "    raise RuntimeError('transient failure')\n"
+        "main = basf2.create_path()\n"
+        "ma.inputMdstList(filelist=['x.root'], path=main)\n"
+        "ma.fillParticleList('pi+:all', '', path=main)\n"
+        "ma.variablesToNtuple('pi+:all', ['p'], filename='pions.root', path=main)\n"
+        "basf2.process(main)\n"
+    )
+    return steering

@@ -11,6 +11,7 @@ from gb2.checksum import adler32_file
 from gb2.session import Session
 from gb2.standin.eventfile import count_events
 from tests.cli import EXAMPLES, UUBAR
+from tests.helpers import flaky_steering
 
 RELEASE = "light-2511-gacrux"
 
@@ -74,19 +75,7 @@ def test_application_failures_say_what_basf2_said(grid, tmp_path):
 
 def test_rescheduled_job_writes_the_next_generation(grid, tmp_path):
     session = Session.open("test")
-    marker = tmp_path / "first-attempt-done"
-    steering = tmp_path / "flaky.py"
-    steering.write_text(
-        "import os, basf2, modularAnalysis as ma\n"
-        f"if not os.path.exists({str(marker)!r}):\n"
-        f"    open({str(marker)!r}, 'w').close()\n"
-        "    raise RuntimeError('transient failure')\n"
-        "main = basf2.create_path()\n"
-        "ma.inputMdstList(filelist=['x.root'], path=main)\n"
-        "ma.fillParticleList('pi+:all', '', path=main)\n"
-        "ma.variablesToNtuple('pi+:all', ['p'], filename='pions.root', path=main)\n"
-        "basf2.process(main)\n"
-    )
+    steering = flaky_steering(tmp_path)
     job_id = submit(session, "flaky", steering, inputs=[f"{UUBAR}/sub00"], files_per_job=3)[0]
     grid.wait_project("flaky")
     assert job(session, job_id)["Status"] == "Failed"

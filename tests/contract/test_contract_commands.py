@@ -9,6 +9,7 @@ it moves the jobs to Done and registers their outputs, as gb2's engine would.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -154,3 +155,40 @@ def test_gb2_commands_against_the_real_servers(user, logged_in, official_dataset
         local = tmp_path / project / "sub00" / lfn.rsplit("/", 1)[1]
         assert adler32_file(local) == adler32_file(path)
     assert (tmp_path / "failed.txt").read_text() == ""
+
+
+def test_job_control_commands_against_real_diracx(user, logged_in, tmp_path):
+    """gb2_job_output, gb2_job_reschedule, gb2_job_kill and gb2_job_delete on real DiracX's jobs."""
+    from gb2.sandbox import make_archive
+
+    project = f"ctl{run_id()}"
+    submitted = gb2(user, "gbasf2", str(EXAMPLES / "mc_generation.py"), "-p", project, "-s", RELEASE,
+                    "--repetition", "3", "--force", "--json")  # fmt: skip
+    assert submitted.returncode == 0, submitted.stderr
+    alice = logged_in
+    failed, running, waiting = json.loads(submitted.stdout)["job_ids"]
+    # The job wrapper's part: one job fails and leaves its logs, one runs.
+    log = tmp_path / "Script1_basf2helper.py.log"
+    log.write_text("[FATAL] RuntimeError: broken analysis\n")
+    pfn = alice.upload_sandbox(make_archive([(log, log.name)]))
+    for state in ("Checking", "Waiting", "Matched", "Running"):
+        alice.set_job_status([failed, running], status=state, source="JobWrapper")
+    alice.set_job_status([failed], status="Failed", minor="Application Finished With Errors", source="JobWrapper")
+    alice.assign_output_sandbox(failed, pfn)
+
+    logs = gb2(user, "gb2_job_output", "-p", project, "--status", "Failed", "--dir", str(tmp_path), "--json")
+    assert logs.returncode == 0, logs.stdout + logs.stderr
+    assert "broken analysis" in (tmp_path / "log" / project / str(failed) / log.name).read_text()
+
+    resched = gb2(user, "gb2_job_reschedule", "-p", project, "--force", "--json")
+    assert resched.returncode == 0, resched.stdout + resched.stderr
+    assert f'"job_ids":[{failed}]' in resched.stdout.replace(" ", "")
+    counter = next(alice.iter_search(["RescheduleCounter"], [{"parameter": "JobID", "operator": "eq", "value": failed}]))
+    assert counter["RescheduleCounter"] == 1  # DiracX 0.7 leaves the job Failed (see the DiracX contract)
+
+    killed = gb2(user, "gb2_job_kill", "-j", str(running), str(waiting), "--force")
+    assert killed.returncode == 0 and "Killed 2 jobs" in killed.stdout, killed.stdout + killed.stderr
+    deleted = gb2(user, "gb2_job_delete", "-p", project, "--force")
+    assert deleted.returncode == 0 and "Deleted 3 jobs" in deleted.stdout, deleted.stdout + deleted.stderr
+    status = gb2(user, "gb2_job_status", "-p", project)
+    assert "Deleted:3" in status.stdout, status.stdout

@@ -1,0 +1,49 @@
+"""gb2_job_output: download jobs' output sandboxes (logs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from commands._options import CONTEXT, common, greedy, json_option, selection_options, split_values
+
+
+@click.command(
+    "gb2_job_output",
+    cls=greedy("-p", "--project", "-j", "--jobid"),
+    context_settings=CONTEXT,
+    help="""Download the output sandboxes (logs) of jobs, as gbasf2 does.
+
+With -j the sandbox of each job goes to ./log/<jobid>/; with -p to
+./log/<project>/<jobid>/. A sandbox holds std.out, std.err, job.info and the
+basf2 log (Script1_basf2helper.py.log). A rescheduled job's newest sandbox is
+fetched. A folder is renamed into place only once complete, and an older copy
+is replaced.
+
+\b
+gb2 additions:
+  --status    only jobs in this status (e.g. --status Failed: the logs of
+              what went wrong)
+  --dir DIR   put log/ under DIR instead of the current directory
+  --json      machine-readable output
+Exit code: 0 when every selected job's sandbox was fetched, 1 otherwise.""",
+)
+@selection_options
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              help="[gb2] Where log/ goes (default: the current directory).")  # fmt: skip
+@json_option
+@common
+def cli(projects, job_ids, statuses, user, directory, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
+    from gb2.errors import BadInput
+    from gb2.session import Session
+    from gb2.status import resolve_selection
+    from gb2.ui.jobactions import job_output_report
+
+    projects, job_ids = split_values(projects), split_values(job_ids)
+    if not (projects or job_ids):
+        raise BadInput("say whose logs to fetch: -p PROJECT or -j ID")
+    session = Session.open(profile)
+    selection = resolve_selection(session, projects, job_ids, split_values(statuses), user)
+    dest = (directory / "log").resolve()
+    return job_output_report(session, selection, by_project=bool(projects), dest=dest, as_json=as_json)

@@ -1,0 +1,105 @@
+"""Fetching jobs' output sandboxes (logs): what gb2_job_output does.
+
+gbasf2 puts a job's sandbox in ``./log/<jobid>/`` (``-j``) or
+``./log/<project>/<jobid>/`` (``-p``). Each job's sandbox is unpacked into a
+temporary folder beside its destination and renamed into place only when it is
+complete, so a folder under its final name is always a whole sandbox. A job that
+was rescheduled keeps one sandbox per attempt; the newest one is fetched.
+
+DiracX has no bulk sandbox call, so this makes two requests per job (which
+sandbox, then its presigned download), several jobs at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gb2.client.diracx import DiracX
+from gb2.errors import Gb2Error
+from gb2.sandbox import extract_archive
+
+SANDBOX_SE = "SB:SandboxSE|"
+PARALLEL = 8
+
+
+@dataclass
+class OutputOutcome:
+    fetched: dict[int, Path] = field(default_factory=dict)  # job id -> folder
+    missing: dict[int, str] = field(default_factory=dict)  # job id -> why there is none
+    failed: dict[int, str] = field(default_factory=dict)  # job id -> error
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.missing
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "downloaded": {str(j): str(p) for j, p in sorted(self.fetched.items())},
+            "no_sandbox": {str(j): r for j, r in sorted(self.missing.items())},
+            "failed": {str(j): r for j, r in sorted(self.failed.items())},
+        }
+
+
+def _place(tmp: Path, dest: Path) -> None:
+    """Move a complete folder to its final name, replacing an older copy."""
+    old = None
+    if dest.exists():
+        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+        dest.rename(old)
+    tmp.rename(dest)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def fetch_one(dx: DiracX, job_id: int, dest: Path) -> Path | None:
+    """The newest output sandbox of a job, unpacked into ``dest``; None if it has none."""
+    pfns = dx.job_sandbox(job_id, "output")
+    if not pfns:
+        return None
+    pfn = pfns[-1]
+    data = dx.download_sandbox(pfn if pfn.startswith("SB:") else SANDBOX_SE + pfn)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.gb2part-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        extract_archive(data, tmp)
+        _place(tmp, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def fetch_outputs(
+    dx: DiracX,
+    jobs: Iterable[tuple[int, str, str]],
+    dest_of: Callable[[int, str], Path],
+    *,
+    parallel: int = PARALLEL,
+    progress: Callable[[int], None] | None = None,
+) -> OutputOutcome:
+    """Fetch the sandboxes of ``(job id, status, project)`` into ``dest_of(job id, project)``."""
+    outcome = OutputOutcome()
+
+    def one(item: tuple[int, str, str]) -> None:
+        job_id, status, project = item
+        try:
+            got = fetch_one(dx, job_id, dest_of(job_id, project))
+        except Gb2Error as exc:
+            outcome.failed[job_id] = str(exc)
+        else:
+            if got is None:
+                outcome.missing[job_id] = f"no output sandbox (status {status})"
+            else:
+                outcome.fetched[job_id] = got
+        if progress:
+            progress(1)
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        list(pool.map(one, jobs))
+    return outcome

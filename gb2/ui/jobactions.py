@@ -1,0 +1,104 @@
+"""The printouts of gb2_job_reschedule, gb2_job_kill, gb2_job_delete and gb2_job_output.
+
+JSON keys (stable):
+
+* reschedule/kill/delete: ``{"action", "selected", "job_ids": [changed], "failed":
+  {id: reason}, "skipped": {id: status}, "not_found": [ids]}``
+* gb2_job_output: ``{"selected", "downloaded": {id: folder}, "no_sandbox": {id: why},
+  "failed": {id: reason}}``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from gb2 import jobcontrol
+from gb2.errors import ExitCode
+from gb2.status import Selection
+from gb2.ui.output import print_json
+from gb2.ui.prompts import confirm
+
+LISTED = 20  # per-job lines shown before "... and N more"
+
+
+def _listing(items: Iterable[tuple[Any, str]]) -> None:
+    items = list(items)
+    for key, text in items[:LISTED]:
+        print(f"  {key:>10}  {text}")
+    if len(items) > LISTED:
+        print(f"  ... and {len(items) - LISTED} more (--json lists them all)")
+
+
+def _ids(ids: list[int]) -> str:
+    shown = " ".join(str(j) for j in ids[:LISTED])
+    return shown + (f" ... and {len(ids) - LISTED} more" if len(ids) > LISTED else "")
+
+
+def _plural(n: int) -> str:
+    return f"{n} job" + ("" if n == 1 else "s")
+
+
+def job_action_report(session: Any, action_name: str, selection: Selection, *, force: bool, as_json: bool) -> int:
+    """Plan, confirm, act, report. Exit 0 only if every selected job the action applies to changed."""
+    action = jobcontrol.ACTIONS[action_name]
+    dx = session.diracx
+    plan = jobcontrol.plan(dx, action, selection)
+    if not as_json:
+        print(f"{plan.selected} jobs are selected.")
+        for job_id in plan.missing:
+            print(f"Job {job_id}: not found among your selection")
+        if plan.skipped:
+            print(f"Not {action.past} ({_plural(len(plan.skipped))}):")
+            _listing((j, jobcontrol.skipped_reason(action, s)) for j, s in sorted(plan.skipped.items()))
+    if plan.job_ids and not confirm(f"Do you want to {action.name} {_plural(len(plan.job_ids))}?", force=force,
+                                    what=action.name):  # fmt: skip
+        print(f"Cancelled: no job was {action.past}.")
+        return ExitCode.FAILED
+    outcome = jobcontrol.execute(dx, plan)
+    if as_json:
+        print_json(outcome.as_json())
+    else:
+        if outcome.done:
+            print(f"{action.past.capitalize()} {_plural(len(outcome.done))}: {_ids(outcome.done)}")
+        elif not plan.job_ids:
+            print(f"No job to {action.name}.")
+        if outcome.failed:
+            print(f"Could not {action.name} {_plural(len(outcome.failed))}:")
+            _listing(sorted(outcome.failed.items()))
+    return ExitCode.OK if outcome.ok else ExitCode.FAILED
+
+
+def job_output_report(session: Any, selection: Selection, *, by_project: bool, dest: Path, as_json: bool) -> int:
+    """gbasf2's layout: ``log/<jobid>/`` for -j, ``log/<project>/<jobid>/`` for -p."""
+    from gb2.joboutput import fetch_outputs
+    from gb2.status import iter_jobs
+
+    dx = session.diracx
+    jobs = [(int(r["JobID"]), r["Status"], r["JobGroup"]) for r in iter_jobs(dx, selection, ["JobID", "Status", "JobGroup"])]
+    missing = sorted(set(selection.job_ids) - {j for j, _, _ in jobs})
+    if not as_json:
+        print(f"Output sandboxes go to {dest}/")
+        print(f"{len(jobs)} jobs are selected.")
+        for job_id in missing:
+            print(f"Job {job_id}: not found among your selection")
+        if jobs:
+            print("Please wait...")
+
+    def dest_of(job_id: int, project: str) -> Path:
+        return dest / project / str(job_id) if by_project else dest / str(job_id)
+
+    outcome = fetch_outputs(dx, jobs, dest_of)
+    if as_json:
+        print_json({"selected": len(jobs), **outcome.as_json(), "not_found": missing})
+    else:
+        for job_id, folder in sorted(outcome.fetched.items()):
+            print(f"Downloaded: {job_id} retrieved in {folder}")
+        if outcome.missing:
+            print(f"{_plural(len(outcome.missing))} without an output sandbox:")
+            _listing(sorted(outcome.missing.items()))
+        if outcome.failed:
+            print(f"Could not fetch {_plural(len(outcome.failed))}:")
+            _listing(sorted(outcome.failed.items()))
+    return ExitCode.OK if outcome.ok and not missing else ExitCode.FAILED
