@@ -10,6 +10,8 @@ server, then fetches them three ways from the same storage element over HTTP on
 * curl: ``curl -o`` in parallel, when curl is installed (an outside reference);
 * the baseline is the faster of those two, since a download has to write its bytes;
 * httpx in memory: httpx GETs, bytes discarded (for reference: gb2's API client);
+* gb2 transfer code: :func:`gb2.transfer.fetch` on the same URLs (adler32 while
+  streaming, temp file, verification, rename), without the Downloader around it;
 * gb2 library: :class:`gb2.download.Downloader` (adler32 while streaming, temp
   file, fsync, verification, rename);
 * gb2_ds_get: the command, as a subprocess, start-up and catalogue lookups included.
@@ -62,6 +64,7 @@ def main() -> int:
     from gb2.client.tokens import TokenStore
     from gb2.config import Config, Profile
     from gb2.download import Downloader, plan_download
+    from gb2.transfer import fetch
     from tests.helpers import browser_approval
 
     # The server runs in its own process, as it does for users: the clients measured
@@ -142,6 +145,17 @@ def main() -> int:
                            text=True, cwd=out_root / "curl", check=True)  # fmt: skip
             return time.perf_counter() - start
 
+        def transfer_only(pair: tuple[int, str]) -> int:
+            item = plan.items[pair[0]]
+            return fetch(pair[1], out_root / "xfer" / f"{pair[0]}", size=item.bytes, adler32=item.adler32,
+                         headers=headers).bytes  # fmt: skip
+
+        def transfers() -> float:
+            start = time.perf_counter()
+            with ThreadPoolExecutor(args.parallel) as pool:
+                assert sum(pool.map(transfer_only, enumerate(urls))) == total
+            return time.perf_counter() - start
+
         def library() -> float:
             shutil.rmtree(out_root / "lib", ignore_errors=True)
             start = time.perf_counter()
@@ -171,13 +185,14 @@ def main() -> int:
         ways = [("raw GET to disk", raw_disk)]
         if shutil.which("curl"):
             ways.append(("curl -o (parallel)", curl))
-        ways += [("httpx GET in memory", raw), ("gb2 library (verified)", library), ("gb2_ds_get command", command)]
+        ways += [("httpx GET in memory", raw), ("gb2 transfer code (verified)", transfers),
+             ("gb2 library (verified)", library), ("gb2_ds_get command", command)]
         # Rounds interleave the ways, and dirty pages are flushed (untimed) before each
         # measurement, so that no way pays for the writeback of another's files.
         best: dict[str, float] = {}
         for _ in range(args.runs):
             for label, fn in ways:
-                for leftover in ("raw", "curl", "lib", "cmd"):
+                for leftover in ("raw", "curl", "xfer", "lib", "cmd"):
                     shutil.rmtree(out_root / leftover, ignore_errors=True)
                 os.sync()
                 best[label] = min(best.get(label, float("inf")), fn())
