@@ -126,6 +126,11 @@ complete -c gb2_ds_list -l debug -d 'Show tracebacks on errors'
 complete -c gb2_ds_list -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
 complete -c gb2_ds_list -s h -l help -d 'Show help'
 
+complete -c gb2_ds_search -f
+complete -c gb2_ds_search -n __fish_use_subcommand -a collection
+complete -c gb2_ds_search -n __fish_use_subcommand -a dataset
+complete -c gb2_ds_search -s h -l help -d 'Show help'
+
 complete -c gb2_ds_get -f
 complete -c gb2_ds_get -s f -l force -d 'Do not ask for confirmation'
 complete -c gb2_ds_get -l failed_lfns -r -F -d 'Write the LFNs that failed to this file (one per line)'
@@ -158,4 +163,4 @@ complete -c gb2_config -n __fish_use_subcommand -a use
 complete -c gb2_config -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_config -s h -l help -d 'Show help'
 
-complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary ds_list ds_get mock_server config'
+complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary ds_list ds_search ds_get mock_server config'

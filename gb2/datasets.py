@@ -153,11 +153,17 @@ def local_relpath(lfn: str) -> str:
     return name
 
 
+SEARCH_HEADER = "Matching datasets found:"  # gbasf2's gb2_ds_search prints it first
+
+
 def read_list_file(path: str) -> list[str]:
-    """``--input_dslist`` / ``--failed_lfns`` format: one name per line, # comments allowed."""
+    """``--input_dslist`` / ``--failed_lfns`` format: one name per line, # comments allowed.
+
+    The header of gb2_ds_search's output is skipped, so its output can be saved and used as is.
+    """
     try:
         with open(path) as f:
             lines = [line.split("#", 1)[0].strip() for line in f]
     except OSError as exc:
         raise BadInput(f"cannot read {path}: {exc.strerror}") from None
-    return [line[4:] if line.startswith("LFN:") else line for line in lines if line]
+    return [line[4:] if line.startswith("LFN:") else line for line in lines if line and line != SEARCH_HEADER]
