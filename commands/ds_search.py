@@ -25,6 +25,30 @@ def cli() -> None:
     pass
 
 
+#: gbasf2's flags first, then gb2's: (name, metavar, help).
+DATASET_OPTIONS = (
+    ("data_type", "mc|data", "MC or data."),
+    ("campaign", "NAME", "Campaign, e.g. MC15ri_b or proc13."),
+    ("beam_energy", "E", "Beam energy, e.g. 4S."),
+    ("mc_event", "TYPE", "MC event type, e.g. uubar, charged or 1111540100."),
+    ("bkg_level", "LEVEL", "Background level, e.g. BGx1."),
+    ("skim_decay", "CODE", "Skim decay code, e.g. 14120601."),
+    ("general_skim", "NAME", "[gb2] General skim name, e.g. hadron."),
+    ("data_level", "LEVEL", "[gb2] mdst, udst, ..."),
+    ("release", "RELEASE", "[gb2] Processing release, e.g. release-06-00-08."),
+    ("global_tag", "TAG", "[gb2] Global tag, e.g. DB00002100."),
+    ("exp", "N[-M]", "[gb2] Experiment number or range."),
+    ("run", "N[-M]", "[gb2] Run number or range."),
+    ("prod", "N[-M]", "[gb2] Production id or range."),
+)
+
+
+def dataset_options(f):  # type: ignore[no-untyped-def]
+    for name, metavar, text in reversed(DATASET_OPTIONS):
+        f = click.option(f"--{name}", metavar=metavar, help=text)(f)
+    return f
+
+
 def _print_lpns(lpns: list[str], as_json: bool, key: str) -> None:
     from gb2.datasets import SEARCH_HEADER
     from gb2.ui.output import print_json
@@ -50,19 +74,7 @@ and one LPN per line (gbasf2's layout), or {"datasets": [...]} with --json.
 gb2 additions: --exp, --run, --prod, --release, --global_tag, --data_level,
 --general_skim (gbasf2 has further filters whose flag names are not public).""",
 )
-@click.option("--data_type", metavar="mc|data", help="MC or data.")
-@click.option("--campaign", metavar="NAME", help="Campaign, e.g. MC15ri_b or proc13.")
-@click.option("--beam_energy", metavar="E", help="Beam energy, e.g. 4S.")
-@click.option("--mc_event", metavar="TYPE", help="MC event type, e.g. uubar, charged or 1111540100.")
-@click.option("--bkg_level", metavar="LEVEL", help="Background level, e.g. BGx1.")
-@click.option("--skim_decay", metavar="CODE", help="Skim decay code, e.g. 14120601.")
-@click.option("--general_skim", metavar="NAME", help="[gb2] General skim name, e.g. hadron.")
-@click.option("--data_level", metavar="LEVEL", help="[gb2] mdst, udst, ...")
-@click.option("--release", metavar="RELEASE", help="[gb2] Processing release, e.g. release-06-00-08.")
-@click.option("--global_tag", metavar="TAG", help="[gb2] Global tag, e.g. DB00002100.")
-@click.option("--exp", metavar="N[-M]", help="[gb2] Experiment number or range.")
-@click.option("--run", metavar="N[-M]", help="[gb2] Run number or range.")
-@click.option("--prod", metavar="N[-M]", help="[gb2] Production id or range.")
+@dataset_options
 @json_option
 @common
 def dataset(as_json: bool, profile: str | None, debug: bool, **criteria: str | None) -> int:
