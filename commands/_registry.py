@@ -13,6 +13,7 @@ TOOLS: dict[str, tuple[str, str]] = {
     "gb2_job_delete": ("commands.job_control", "Kill and remove jobs from the job database"),
     "gb2_job_output": ("commands.job_output", "Download jobs' output sandboxes (logs)"),
     "gb2_project_summary": ("commands.project_summary", "One line per project: counts, status, duration"),
+    "gb2_project_analysis": ("commands.project_analysis", "Jobs by Status, MinorStatus, ApplicationStatus and Site"),
     "gb2_ds_list": ("commands.ds_list", "List datasets, datablocks and files of the catalogue"),
     "gb2_ds_search": ("commands.ds_search", "Find datasets by metadata; list collections and their datasets"),
     "gb2_ds_get": ("commands.ds_get", "Download a project's or dataset's files, verified"),

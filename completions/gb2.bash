@@ -13,6 +13,7 @@ _gb2_options() {
         gb2_job_delete) echo '-p --project -j --jobid -s --status -u --user -f --force --json --debug --profile -h --help' ;;
         gb2_job_output) echo '-p --project -j --jobid -s --status -u --user --dir --json --debug --profile -h --help' ;;
         gb2_project_summary) echo '-p --project -u --user --wait --interval --timeout --json --debug --profile -h --help' ;;
+        gb2_project_analysis) echo '-p --project -j --jobid -s --status -u --user --json --debug --profile -h --help' ;;
         gb2_ds_list) echo '-l --long -g --location -u --user --json --debug --profile -h --help' ;;
         gb2_ds_search) echo '-h --help collection dataset' ;;
         gb2_ds_get) echo '-f --force --failed_lfns --input_dslist --se --new -d --destination --parallel -u --user --json --debug --profile -h --help' ;;
@@ -80,6 +81,11 @@ _gb2_values() {
         "gb2_project_summary --interval") echo __value__ ;;
         "gb2_project_summary --timeout") echo __value__ ;;
         "gb2_project_summary --profile") echo __value__ ;;
+        "gb2_project_analysis -p"|"gb2_project_analysis --project") echo __value__ ;;
+        "gb2_project_analysis -j"|"gb2_project_analysis --jobid") echo __value__ ;;
+        "gb2_project_analysis -s"|"gb2_project_analysis --status") echo __value__ ;;
+        "gb2_project_analysis -u"|"gb2_project_analysis --user") echo __value__ ;;
+        "gb2_project_analysis --profile") echo __value__ ;;
         "gb2_ds_list -u"|"gb2_ds_list --user") echo __value__ ;;
         "gb2_ds_list --profile") echo __value__ ;;
         "gb2_ds_get --failed_lfns") echo __files__ ;;
@@ -103,7 +109,7 @@ _gb2_complete() {
     local cmd="${COMP_WORDS[0]##*/}" first=1
     if [[ "$cmd" == gb2 ]]; then
         if (( COMP_CWORD == 1 )); then
-            COMPREPLY=( $(compgen -W "gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary ds_list ds_search ds_get mock_server config" -- "$cur") )
+            COMPREPLY=( $(compgen -W "gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get mock_server config" -- "$cur") )
             return
         fi
         cmd="${COMP_WORDS[1]}"; [[ "$cmd" == gb2_* || "$cmd" == gbasf2 ]] || cmd="gb2_$cmd"; first=2
@@ -120,4 +126,4 @@ _gb2_complete() {
     fi
 }
 
-complete -o filenames -F _gb2_complete gbasf2 gb2_proxy_init gb2_proxy_info gb2_proxy_destroy gb2_job_status gb2_job_reschedule gb2_job_kill gb2_job_delete gb2_job_output gb2_project_summary gb2_ds_list gb2_ds_search gb2_ds_get gb2_mock_server gb2_config gb2
+complete -o filenames -F _gb2_complete gbasf2 gb2_proxy_init gb2_proxy_info gb2_proxy_destroy gb2_job_status gb2_job_reschedule gb2_job_kill gb2_job_delete gb2_job_output gb2_project_summary gb2_project_analysis gb2_ds_list gb2_ds_search gb2_ds_get gb2_mock_server gb2_config gb2

@@ -117,6 +117,16 @@ complete -c gb2_project_summary -l debug -d 'Show tracebacks on errors'
 complete -c gb2_project_summary -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
 complete -c gb2_project_summary -s h -l help -d 'Show help'
 
+complete -c gb2_project_analysis -f
+complete -c gb2_project_analysis -s p -l project -r -d 'Project(s)'
+complete -c gb2_project_analysis -s j -l jobid -r -d 'Job id(s)'
+complete -c gb2_project_analysis -s s -l status -r -d 'Only jobs in this status (e.g'
+complete -c gb2_project_analysis -s u -l user -r -d 'Act on another user'"'"'s projects (default: you)'
+complete -c gb2_project_analysis -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_project_analysis -l debug -d 'Show tracebacks on errors'
+complete -c gb2_project_analysis -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_project_analysis -s h -l help -d 'Show help'
+
 complete -c gb2_ds_list -f
 complete -c gb2_ds_list -s l -l long -d 'Show sizes'
 complete -c gb2_ds_list -s g -l location -d 'With -l: show replica storage elements'
@@ -163,4 +173,4 @@ complete -c gb2_config -n __fish_use_subcommand -a use
 complete -c gb2_config -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_config -s h -l help -d 'Show help'
 
-complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary ds_list ds_search ds_get mock_server config'
+complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get mock_server config'

@@ -22,6 +22,7 @@ CHARGED = "/belle/MC/release-06-00-08/DB00002100/MC15ri_b/prod00025678/s00/e1003
 SIGNAL = "/belle/MC/release-06-00-08/DB00002100/MC15ri_b/prod00025690/s00/e1003/4S/r00000/1111540100/mdst"
 COLLECTION = "/belle/collection/MC/MC15ri_generic_4S_v1"
 EXAMPLES = Path(__file__).resolve().parent.parent / "steering_examples"
+RELEASE = "light-2511-gacrux"
 
 
 @dataclass
@@ -75,3 +76,27 @@ def add_remote_profile(name: str, server: EmbeddedServer) -> None:
     config.profiles[name] = Profile(name, "remote", diracx_url=server.url, rucio_url=f"{server.url}/rucio")
     config.active_profile = name
     config.save()
+
+
+def submit(grid: Grid, project: str, steering: str | Path, *extra: str) -> list[int]:
+    """``gbasf2 <steering> -p <project> -s <release> <extra> --force --json``; the job ids."""
+    r = grid.run("gbasf2", str(steering), "-p", project, "-s", RELEASE, *extra, "--force", "--json")
+    assert r.code == 0, r.err
+    return r.json()["job_ids"]
+
+
+def failing_steering(tmp_path: Path, message: str = "broken analysis") -> str:
+    """A steering file that raises, as a broken analysis does."""
+    path = tmp_path / "fails.py"
+    path.write_text(f"import basf2\nraise RuntimeError({message!r})\n")
+    return str(path)
+
+
+def finished_good_and_bad(grid: Grid, tmp_path: Path, good: str, bad: str, *bad_extra: str,
+                          message: str = "broken analysis") -> tuple[list[int], list[int]]:  # fmt: skip
+    """Two finished projects: the ntuple example over uubar (3 jobs Done) and a failing one."""
+    ok = submit(grid, good, EXAMPLES / "ntuple_analysis.py", "-i", UUBAR)
+    failed = submit(grid, bad, failing_steering(tmp_path, message), *bad_extra)
+    grid.wait_project(good)
+    grid.wait_project(bad)
+    return ok, failed

@@ -11,10 +11,9 @@ import pytest
 from gb2.catalog import register_outputs
 from gb2.checksum import adler32_file
 from gb2.client.rucio import RucioClient
-from tests.cli import COLLECTION, EXAMPLES, UUBAR
+from tests.cli import COLLECTION, EXAMPLES, RELEASE, UUBAR
 
 NTUPLE = str(EXAMPLES / "ntuple_analysis.py")
-RELEASE = "light-2511-gacrux"
 
 
 @pytest.fixture

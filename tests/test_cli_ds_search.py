@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from gb2.server.rucio.seed import CHARGED, DATA, GENERIC_COLLECTION, SIGNAL, SKIM, UUBAR
-from tests.cli import EXAMPLES
-
-RELEASE = "light-2511-gacrux"
+from tests.cli import EXAMPLES, RELEASE
 
 
 def lpns(grid, *args: str) -> list[str]:

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 
 from gb2 import jdl
-from tests.cli import CHARGED, COLLECTION, EXAMPLES, SIGNAL, UUBAR
+from tests.cli import CHARGED, COLLECTION, EXAMPLES, RELEASE, SIGNAL, UUBAR
 
 NTUPLE = str(EXAMPLES / "ntuple_analysis.py")
-RELEASE = "light-2511-gacrux"
 
 
 def jobs_of(grid, project: str, *params: str) -> list[dict]:

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import time
 
-from tests.cli import EXAMPLES, UUBAR
+from tests.cli import EXAMPLES, UUBAR, submit
 from tests.helpers import flaky_steering
-
-RELEASE = "light-2511-gacrux"
-
-
-def submit(grid, project: str, steering, *extra: str) -> list[int]:
-    r = grid.run("gbasf2", str(steering), "-p", project, "-s", RELEASE, *extra, "--force", "--json")
-    assert r.code == 0, r.err
-    return r.json()["job_ids"]
 
 
 def status_of(grid, job_id: int) -> dict:

@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import re
 
-from tests.cli import EXAMPLES, UUBAR
+from tests.cli import EXAMPLES, UUBAR, failing_steering, finished_good_and_bad, submit
 
 NTUPLE = str(EXAMPLES / "ntuple_analysis.py")
-RELEASE = "light-2511-gacrux"
 SUMMARY_KEYS = ["Completed", "Deleted", "Done", "Failed", "Killed", "Running", "Stalled", "Waiting"]
 
 
-def submit(grid, project: str, steering: str = NTUPLE, *extra: str) -> list[int]:
-    r = grid.run("gbasf2", steering, "-p", project, "-s", RELEASE, *extra, "--force", "--json")
-    assert r.code == 0, r.err
-    return r.json()["job_ids"]
 
 
-def failing_steering(tmp_path) -> str:
-    path = tmp_path / "fails.py"
-    path.write_text("import basf2\nraise RuntimeError('broken analysis')\n")
-    return str(path)
 
 
 def test_job_status_printout_and_summary_line(grid, tmp_path):
-    ok = submit(grid, "mon", NTUPLE, "-i", UUBAR)
-    bad = submit(grid, "monbad", failing_steering(tmp_path))
-    grid.wait_project("mon")
-    grid.wait_project("monbad")
+    ok, bad = finished_good_and_bad(grid, tmp_path, "mon", "monbad")
     r = grid.run("gb2_job_status", "-p", "mon", "monbad")
     assert r.code == 0, r.err
     lines = r.out.splitlines()
@@ -44,10 +32,7 @@ def test_job_status_printout_and_summary_line(grid, tmp_path):
 
 
 def test_job_status_selections_and_json(grid, tmp_path):
-    ok = submit(grid, "sel", NTUPLE, "-i", UUBAR)
-    bad = submit(grid, "selbad", failing_steering(tmp_path))
-    grid.wait_project("sel")
-    grid.wait_project("selbad")
+    ok, bad = finished_good_and_bad(grid, tmp_path, "sel", "selbad")
     by_ids = grid.run("gb2_job_status", "-j", f"{ok[0]},{bad[0]}", "--json").json()
     assert by_ids["selected"] == 2 and {j["job_id"] for j in by_ids["jobs"]} == {ok[0], bad[0]}
     assert set(by_ids["jobs"][0]) == {"job_id", "status", "minor_status", "application_status", "site", "project",

@@ -161,7 +161,7 @@ def test_gb2_commands_against_the_real_servers(user, logged_in, official_dataset
 
 
 def test_job_control_commands_against_real_diracx(user, logged_in, tmp_path):
-    """gb2_job_output, gb2_job_reschedule, gb2_job_kill and gb2_job_delete on real DiracX's jobs."""
+    """gb2_job_output, gb2_job_reschedule, gb2_job_kill, gb2_project_analysis and gb2_job_delete on real DiracX."""
     from gb2.sandbox import make_archive
 
     project = f"ctl{run_id()}"
@@ -191,6 +191,8 @@ def test_job_control_commands_against_real_diracx(user, logged_in, tmp_path):
 
     killed = gb2(user, "gb2_job_kill", "-j", str(running), str(waiting), "--force")
     assert killed.returncode == 0 and "Killed 2 jobs" in killed.stdout, killed.stdout + killed.stderr
+    tree = json.loads(gb2(user, "gb2_project_analysis", "-p", project, "--json").stdout)
+    assert tree["count"] == 3 and {c["status"]: c["count"] for c in tree["children"]} == {"Failed": 1, "Killed": 2}
     deleted = gb2(user, "gb2_job_delete", "-p", project, "--force")
     assert deleted.returncode == 0 and "Deleted 3 jobs" in deleted.stdout, deleted.stdout + deleted.stderr
     status = gb2(user, "gb2_job_status", "-p", project)
