@@ -1,7 +1,7 @@
 """gb2's commands against the real servers, through a profile that points at them.
 
 The user logs in with gb2_proxy_init (device flow through the identity provider),
-finds the input with gb2_ds_search, submits with gbasf2 (the jobs land in real DiracX's job database), follows them
+finds the input with gb2_ds_search, lists storage elements with gb2_se_list, submits with gbasf2 (the jobs land in real DiracX's job database), follows them
 with gb2_job_status, lists with gb2_ds_list and downloads with gb2_ds_get from real
 Rucio. Real DiracX runs no jobs, so the test plays the job wrapper in between:
 it moves the jobs to Done and registers their outputs, as gb2's engine would.
@@ -112,6 +112,9 @@ def test_gb2_commands_against_the_real_servers(user, logged_in, official_dataset
 
     found = gb2(user, "gb2_ds_search", "dataset", "--data_type", "mc", "--exp", "1000-1003")
     assert found.returncode == 0 and f"\t{official_dataset}" in found.stdout.splitlines(), found.stdout + found.stderr
+
+    ses = json.loads(gb2(user, "gb2_se_list", "--json").stdout)["storage_elements"]
+    assert {se["name"] for se in ses} == set(real_rucio.rses)
 
     project = f"real{run_id()}"
     submitted = gb2(user, "gbasf2", str(EXAMPLES / "ntuple_analysis.py"), "-p", project, "-s", RELEASE,

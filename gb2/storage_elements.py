@@ -1,0 +1,54 @@
+"""Storage elements as users see them: what gb2_se_list shows.
+
+One RSE listing, then attributes and usage per RSE: a handful of requests, since a
+grid has tens of storage elements, not thousands. User data may only go to the
+``TMP`` storage elements; ``DATA`` ones hold official production.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from gb2.client.rucio import RucioClient
+
+
+@dataclass
+class StorageElementInfo:
+    name: str
+    kind: str  # "DATA" | "TMP" | "" (the Belle II "type" attribute)
+    site: str
+    city: str
+    writable: bool
+    used_bytes: int | None
+    files: int | None
+
+    @property
+    def for_user_data(self) -> bool:
+        return self.kind == "TMP"
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "for_user_data": self.for_user_data}
+
+
+def _describe(rucio: RucioClient, rse: dict[str, Any]) -> StorageElementInfo:
+    name = rse["rse"]
+    attrs = rucio.rse_attributes(name)
+    usage = next((u for u in rucio.rse_usage(name) if u.get("source") == "rucio"), None)
+    kind = str(attrs.get("type") or ("TMP" if "TMP" in name else "DATA" if "DATA" in name else ""))
+    return StorageElementInfo(
+        name=name,
+        kind=kind,
+        site=str(attrs.get("site") or ""),
+        city=str(attrs.get("city") or rse.get("city") or ""),
+        writable=bool(rse.get("availability_write", True)),
+        used_bytes=usage.get("used") if usage else None,
+        files=usage.get("files") if usage else None,
+    )
+
+
+def storage_elements(rucio: RucioClient, expression: str | None = None) -> list[StorageElementInfo]:
+    rses = rucio.list_rses(expression)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return sorted(pool.map(lambda r: _describe(rucio, r), rses), key=lambda s: s.name)
