@@ -81,6 +81,7 @@ def test_kill_then_delete(grid, tmp_path):
     assert f"Killed 1 job: {job}" in killed.out
     assert wait_status(grid, job, {"Killed"}, timeout=10)["status"] == "Killed"
 
+    assert grid.run("gb2_diagnostic", "--failed_job", str(job), "--json").json()["cause"] == "killed"
     again = grid.run("gb2_job_kill", "-j", str(job), "--force", "--json").json()
     assert again["job_ids"] == [] and again["skipped"] == {str(job): "Killed"}
 
