@@ -2,8 +2,8 @@
 
 The user logs in with gb2_proxy_init (device flow through the identity provider),
 finds the input with gb2_ds_search, lists storage elements with gb2_se_list, submits with gbasf2 (the jobs land in real DiracX's job database), follows them
-with gb2_job_status, lists with gb2_ds_list and downloads with gb2_ds_get from real
-Rucio. Real DiracX runs no jobs, so the test plays the job wrapper in between:
+with gb2_job_status, lists with gb2_ds_list, downloads with gb2_ds_get from real
+Rucio and removes the project with gb2_ds_rm. Real DiracX runs no jobs, so the test plays the job wrapper in between:
 it moves the jobs to Done and registers their outputs, as gb2's engine would.
 """
 
@@ -161,6 +161,19 @@ def test_gb2_commands_against_the_real_servers(user, logged_in, official_dataset
         local = tmp_path / project / "sub00" / lfn.rsplit("/", 1)[1]
         assert adler32_file(local) == adler32_file(path)
     assert (tmp_path / "failed.txt").read_text() == ""
+
+    removed = gb2(user, "gb2_ds_rm", project, "--force")
+    assert removed.returncode == 0 and "Removed" in removed.stdout, removed.stdout + removed.stderr
+    # Real Rucio deletes expired DIDs in its undertaker daemon, which runs every few
+    # minutes: it stores expiry to the second, and a container goes one pass after the
+    # datablock inside it (checked here: two passes).
+    for _ in range(3):
+        time.sleep(1.1)
+        real_rucio.run_daemon("rucio-undertaker")
+        gone = gb2(user, "gb2_ds_list", project)
+        if gone.returncode == 5:
+            break
+    assert gone.returncode == 5, gone.stdout + gone.stderr
 
 
 def test_job_control_commands_against_real_diracx(user, logged_in, tmp_path):
