@@ -2,7 +2,7 @@
 
 The user logs in with gb2_proxy_init (device flow through the identity provider),
 finds the input with gb2_ds_search, lists storage elements with gb2_se_list, submits with gbasf2 (the jobs land in real DiracX's job database), follows them
-with gb2_job_status, lists with gb2_ds_list, downloads with gb2_ds_get from real
+with gb2_job_status, lists with gb2_ds_list and gb2_ds_query_file, downloads with gb2_ds_get from real
 Rucio and removes the project with gb2_ds_rm. Real DiracX runs no jobs, so the test plays the job wrapper in between:
 it moves the jobs to Done and registers their outputs, as gb2's engine would.
 """
@@ -153,6 +153,11 @@ def test_gb2_commands_against_the_real_servers(user, logged_in, official_dataset
     assert files.returncode == 0, files.stderr
     assert all(lfn in files.stdout for _, lfn, _ in outputs)
     assert f"{real_rucio.user_rses[0]}: replica" in files.stdout
+
+    queried = gb2(user, "gb2_ds_query_file", project, "-m", "lfn,size,jobId", "--json")
+    assert queried.returncode == 0, queried.stderr
+    assert sorted((f["lfn"], f["size"], f["jobId"]) for f in json.loads(queried.stdout)["files"]) == sorted(
+        (lfn, path.stat().st_size, jobs[0]["JobID"]) for path, lfn, _ in outputs)
 
     get = gb2(user, "gb2_ds_get", project, "--force", "--failed_lfns", "failed.txt", cwd=tmp_path)
     assert get.returncode == 0, get.stdout + get.stderr
