@@ -19,6 +19,8 @@ TOOLS: dict[str, tuple[str, str]] = {
     "gb2_ds_get": ("commands.ds_get", "Download a project's or dataset's files, verified"),
     "gb2_diagnostic": ("commands.diagnostic", "Check your set-up, or explain why a job failed"),
     "gb2_ds_query_file": ("commands.ds_query_file", "Metadata of files: events, size, checksum, SEs, job id"),
+    "gb2_ds_rep": ("commands.ds_rep", "Replicate a dataset to another storage element"),
+    "gb2_ds_rep_status": ("commands.ds_rep", "How far the replications of a dataset have got"),
     "gb2_ds_rm": ("commands.ds_rm", "Remove one of your projects, datasets or datablocks"),
     "gb2_se_list": ("commands.se_list", "List storage elements: kind, site, usage"),
     "gb2_mock_server": ("commands.mock_server", "Run the embedded grid server in the foreground"),

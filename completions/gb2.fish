@@ -169,6 +169,21 @@ complete -c gb2_ds_query_file -l debug -d 'Show tracebacks on errors'
 complete -c gb2_ds_query_file -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
 complete -c gb2_ds_query_file -s h -l help -d 'Show help'
 
+complete -c gb2_ds_rep -f
+complete -c gb2_ds_rep -s d -l destination -r -d 'Destination storage element'
+complete -c gb2_ds_rep -s s -l source -r -d 'Read from this storage element'
+complete -c gb2_ds_rep -s f -l force -d 'Do not ask for confirmation'
+complete -c gb2_ds_rep -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_ds_rep -l debug -d 'Show tracebacks on errors'
+complete -c gb2_ds_rep -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_ds_rep -s h -l help -d 'Show help'
+
+complete -c gb2_ds_rep_status -f
+complete -c gb2_ds_rep_status -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_ds_rep_status -l debug -d 'Show tracebacks on errors'
+complete -c gb2_ds_rep_status -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_ds_rep_status -s h -l help -d 'Show help'
+
 complete -c gb2_ds_rm -f
 complete -c gb2_ds_rm -s f -l force -d 'Do not ask for confirmation'
 complete -c gb2_ds_rm -l json -d 'Print JSON (stable keys, see README)'
@@ -200,4 +215,4 @@ complete -c gb2_config -n __fish_use_subcommand -a use
 complete -c gb2_config -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_config -s h -l help -d 'Show help'
 
-complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rm se_list mock_server config'
+complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list mock_server config'

@@ -32,11 +32,19 @@ class StorageElementInfo:
         return {**asdict(self), "for_user_data": self.for_user_data}
 
 
+def se_kind(name: str, attributes: dict[str, Any]) -> str:
+    """DATA or TMP: the RSE's ``type`` (or ``storage_kind``) attribute, else what its Belle II name says."""
+    kind = attributes.get("type") or attributes.get("storage_kind")
+    if kind:
+        return str(kind)
+    return "TMP" if "TMP" in name else "DATA" if "DATA" in name else ""
+
+
 def _describe(rucio: RucioClient, rse: dict[str, Any]) -> StorageElementInfo:
     name = rse["rse"]
     attrs = rucio.rse_attributes(name)
     usage = next((u for u in rucio.rse_usage(name) if u.get("source") == "rucio"), None)
-    kind = str(attrs.get("type") or ("TMP" if "TMP" in name else "DATA" if "DATA" in name else ""))
+    kind = se_kind(name, attrs)
     return StorageElementInfo(
         name=name,
         kind=kind,

@@ -2,7 +2,7 @@
 
 The user logs in with gb2_proxy_init (device flow through the identity provider),
 finds the input with gb2_ds_search, lists storage elements with gb2_se_list, submits with gbasf2 (the jobs land in real DiracX's job database), follows them
-with gb2_job_status, lists with gb2_ds_list and gb2_ds_query_file, downloads with gb2_ds_get from real
+with gb2_job_status, lists with gb2_ds_list and gb2_ds_query_file, replicates with gb2_ds_rep, downloads with gb2_ds_get from real
 Rucio and removes the project with gb2_ds_rm. Real DiracX runs no jobs, so the test plays the job wrapper in between:
 it moves the jobs to Done and registers their outputs, as gb2's engine would.
 """
@@ -153,6 +153,16 @@ def test_gb2_commands_against_the_real_servers(user, logged_in, official_dataset
     assert files.returncode == 0, files.stderr
     assert all(lfn in files.stdout for _, lfn, _ in outputs)
     assert f"{real_rucio.user_rses[0]}: replica" in files.stdout
+
+    here, elsewhere = real_rucio.user_rses[0], real_rucio.user_rses[1]
+    assert gb2(user, "gb2_ds_rep", project, "-d", here, "--force").returncode == 0
+    status = gb2(user, "gb2_ds_rep_status", project, "--json")
+    assert status.returncode == 0 and json.loads(status.stdout)["rules"][0]["state"] == "OK", status.stdout
+    # A copy to the other SE waits for Rucio's transfer daemons (and FTS), which do not run here.
+    assert gb2(user, "gb2_ds_rep", project, "-d", elsewhere, "--force").returncode == 0
+    status = gb2(user, "gb2_ds_rep_status", project, "--json")
+    states = {r["se"]: (r["state"], r["replicating"]) for r in json.loads(status.stdout)["rules"]}
+    assert status.returncode == 1 and states[elsewhere] == ("REPLICATING", len(outputs)), status.stdout
 
     queried = gb2(user, "gb2_ds_query_file", project, "-m", "lfn,size,jobId", "--json")
     assert queried.returncode == 0, queried.stderr
