@@ -17,6 +17,7 @@ from urllib.parse import unquote
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from gb2.server.http import threadpool
 from gb2.server.rucio.catalog import Catalog
 from gb2.server.rucio.errors import RucioError
 from gb2.server.state import ServerState
@@ -31,9 +32,12 @@ def catalog(state: ServerState) -> Catalog:
     return state.services["rucio"]
 
 
-def account_of(state: ServerState, request: Request) -> str:
-    """The Rucio account behind the request's token (400 without one, 401 if invalid)."""
-    return state.authority.rucio_account(request.headers.get("x-rucio-auth-token"))
+async def account_of(state: ServerState, request: Request) -> str:
+    """The Rucio account behind the request's token (400 without one, 401 if invalid).
+
+    Checking a token reads SQLite, so it runs in the thread pool.
+    """
+    return await threadpool(state.authority.rucio_account, request.headers.get("x-rucio-auth-token"))
 
 
 def _accepts(header: str, media_type: str) -> bool:

@@ -46,7 +46,7 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def validate(request: Request) -> Response:
-        account = await threadpool(account_of, state, request)
+        account = await account_of(state, request)
         token = request.headers["x-rucio-auth-token"]
         identity, expires = await threadpool(_token_details, state, token)
         lifetime = datetime.datetime.fromtimestamp(expires, datetime.timezone.utc).replace(tzinfo=None)
@@ -56,24 +56,24 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def whoami(request: Request) -> Response:
-        account = await threadpool(account_of, state, request)
+        account = await account_of(state, request)
         return RedirectResponse(f"{request.scope.get('root_path', '')}/accounts/{account}", status_code=303)
 
     @rucio_route
     async def get_account(request: Request) -> Response:
-        await threadpool(account_of, state, request)
+        await account_of(state, request)
         check_accept(request, [JSON])
         info = await threadpool(catalog(state).account_info, request.path_params["account"])
         return json_response(info)
 
     @rucio_route
     async def list_scopes(request: Request) -> Response:
-        await threadpool(account_of, state, request)
+        await account_of(state, request)
         return json_response(await threadpool(catalog(state).scopes))
 
     @rucio_route
     async def account_scopes(request: Request) -> Response:
-        await threadpool(account_of, state, request)
+        await account_of(state, request)
         account = request.path_params["account"]
         cat = catalog(state)
         await threadpool(cat.account_info, account)

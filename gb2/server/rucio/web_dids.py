@@ -30,15 +30,12 @@ from gb2.server.state import ServerState
 def routes(state: ServerState) -> list[Route]:
     cat = catalog(state)
 
-    async def auth(request: Request) -> str:
-        return await threadpool(account_of, state, request)
-
     def did_of(request: Request) -> tuple[str, str]:
         return split_scope_name(request.path_params["sn"])
 
     @rucio_route
     async def scope_list(request: Request) -> Response:
-        await auth(request)
+        await account_of(state, request)
         check_accept(request, [NDJSON])
         args = request.query_params
         items = await threadpool(listing.scope_list, cat, request.path_params["scope"], args.get("name"),
@@ -47,7 +44,7 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def search_dids(request: Request) -> Response:
-        await auth(request)
+        await account_of(state, request)
         check_accept(request, [NDJSON])
         args = request.query_params
         filters = search.parse_filters(args.get("filters"), args)
@@ -68,7 +65,7 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def get_did(request: Request) -> Response:
-        await auth(request)
+        await account_of(state, request)
         check_accept(request, [JSON])
         scope, name = did_of(request)
         args = request.query_params
@@ -77,7 +74,7 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def add_did(request: Request) -> Response:
-        account = await auth(request)
+        account = await account_of(state, request)
         scope, name = did_of(request)
         body = await body_of(request)
 
@@ -93,7 +90,7 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def set_status(request: Request) -> Response:
-        account = await auth(request)
+        account = await account_of(state, request)
         scope, name = did_of(request)
         body = await body_of(request)
         if "open" not in body:
@@ -103,14 +100,14 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def content(request: Request) -> Response:
-        await auth(request)
+        await account_of(state, request)
         check_accept(request, [NDJSON])
         scope, name = did_of(request)
         return ndjson(await threadpool(listing.list_content, cat, scope, name))
 
     @rucio_route
     async def attach(request: Request) -> Response:
-        account = await auth(request)
+        account = await account_of(state, request)
         scope, name = did_of(request)
         body = await body_of(request)
         attachment = {"scope": scope, "name": name, "dids": param(body, "dids"), "rse": body.get("rse")}
@@ -119,7 +116,7 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def detach(request: Request) -> Response:
-        account = await auth(request)
+        account = await account_of(state, request)
         scope, name = did_of(request)
         body = await body_of(request)
         await threadpool(cat.detach, account, scope, name, param(body, "dids"))
@@ -127,7 +124,7 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def attachments(request: Request) -> Response:
-        account = await auth(request)
+        account = await account_of(state, request)
         body = await body_of(request, (dict, list))
         if isinstance(body, list):
             items, ignore = body, False
@@ -138,7 +135,7 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def files(request: Request) -> Response:
-        await auth(request)
+        await account_of(state, request)
         check_accept(request, [NDJSON])
         scope, name = did_of(request)
         long = flag(request.query_params.get("long", "false"))
@@ -146,14 +143,14 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def parents(request: Request) -> Response:
-        await auth(request)
+        await account_of(state, request)
         check_accept(request, [NDJSON])
         scope, name = did_of(request)
         return ndjson(await threadpool(listing.list_parents, cat, scope, name))
 
     @rucio_route
     async def get_meta(request: Request) -> Response:
-        await auth(request)
+        await account_of(state, request)
         check_accept(request, [JSON])
         scope, name = did_of(request)
         plugin = request.query_params.get("plugin", "DID_COLUMN")
@@ -161,7 +158,7 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def set_meta(request: Request) -> Response:
-        account = await auth(request)
+        account = await account_of(state, request)
         scope, name = did_of(request)
         body = await body_of(request)
         values = param(body, "meta")
@@ -172,7 +169,7 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def set_single_meta(request: Request) -> Response:
-        account = await auth(request)
+        account = await account_of(state, request)
         scope, name = did_of(request)
         body = await body_of(request)
         values = {request.path_params["key"]: param(body, "value")}
@@ -181,7 +178,7 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def delete_meta(request: Request) -> Response:
-        account = await auth(request)
+        account = await account_of(state, request)
         scope, name = did_of(request)
         key = request.query_params.get("key")
         if not key:
@@ -191,7 +188,7 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def bulk_meta(request: Request) -> Response:
-        await auth(request)
+        await account_of(state, request)
         check_accept(request, [NDJSON])
         body = await body_of(request)
         items = await threadpool(cat.bulk_metadata, param(body, "dids"), body.get("plugin", "JSON"),
@@ -200,7 +197,7 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def did_rules(request: Request) -> Response:
-        await auth(request)
+        await account_of(state, request)
         check_accept(request, [NDJSON])
         scope, name = did_of(request)
         return ndjson(await threadpool(rules.did_rules, cat, scope, name))

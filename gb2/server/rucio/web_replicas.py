@@ -31,9 +31,6 @@ METALINK = "application/metalink4+xml"
 def routes(state: ServerState) -> list[Route]:
     cat = catalog(state)
 
-    async def auth(request: Request) -> str:
-        return await threadpool(account_of, state, request)
-
     def respond(records, content_type: str) -> Response:
         if content_type == METALINK:
             return StreamingResponse((s.encode() for s in replicas.metalink(records)), media_type=METALINK)
@@ -41,7 +38,7 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def add(request: Request) -> Response:
-        account = await auth(request)
+        account = await account_of(state, request)
         body = await body_of(request)
         files = param(body, "files")
         if not isinstance(files, list):
@@ -51,14 +48,14 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def delete(request: Request) -> Response:
-        account = await auth(request)
+        account = await account_of(state, request)
         body = await body_of(request)
         await threadpool(replicas.delete_replicas, cat, account, param(body, "rse"), param(body, "files"))
         return empty()
 
     @rucio_route
     async def list_post(request: Request) -> Response:
-        await auth(request)
+        await account_of(state, request)
         content_type = check_accept(request, [NDJSON, METALINK])
         body = await body_of(request)
         if body.get("rse_expression"):  # a bad expression is a 400 before streaming starts
@@ -73,7 +70,7 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def list_get(request: Request) -> Response:
-        await auth(request)
+        await account_of(state, request)
         content_type = check_accept(request, [NDJSON, METALINK])
         scope, name = split_scope_name(request.path_params["sn"])
         rows = await threadpool(replicas.resolve_inputs, cat, [{"scope": scope, "name": name}])
@@ -84,7 +81,7 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def datasets(request: Request) -> Response:
-        await auth(request)
+        await account_of(state, request)
         check_accept(request, [NDJSON])
         scope, name = split_scope_name(request.path_params["sn"])
         return ndjson(await threadpool(replicas.dataset_replicas, cat, scope, name))

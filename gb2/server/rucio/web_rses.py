@@ -26,9 +26,6 @@ from gb2.server.topology import STORAGE_ELEMENTS, StorageElement, storage_elemen
 def routes(state: ServerState) -> list[Route]:
     cat = catalog(state)
 
-    async def auth(request: Request) -> str:
-        return await threadpool(account_of, state, request)
-
     def se_of(request: Request) -> StorageElement:
         name = request.path_params["rse"]
         se = storage_element(name)
@@ -48,7 +45,7 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def list_rses(request: Request) -> Response:
-        await auth(request)
+        await account_of(state, request)
         check_accept(request, [NDJSON])
         expression = request.query_params.get("expression")
         if expression:
@@ -57,34 +54,34 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def get_rse(request: Request) -> Response:
-        await auth(request)
+        await account_of(state, request)
         check_accept(request, [JSON])
         se = se_of(request)
         return json_response(rses.describe(state.settings, state.base_url, se, cat.rse_uuids[se.name]))
 
     @rucio_route
     async def protocols(request: Request) -> Response:
-        await auth(request)
+        await account_of(state, request)
         check_accept(request, [JSON])
         se = se_of(request)
         return json_response([p.as_dict() for p in rses.protocols(state.settings, state.base_url, se)])
 
     @rucio_route
     async def attributes(request: Request) -> Response:
-        await auth(request)
+        await account_of(state, request)
         check_accept(request, [JSON])
         return json_response(rses.attributes(se_of(request)))
 
     @rucio_route
     async def usage(request: Request) -> Response:
-        await auth(request)
+        await account_of(state, request)
         check_accept(request, [NDJSON])
         se = se_of(request)
         return ndjson([await threadpool(replicas.rse_usage, cat, se.name)])
 
     @rucio_route
     async def lfns2pfns(request: Request) -> Response:
-        await auth(request)
+        await account_of(state, request)
         check_accept(request, [JSON])
         se = se_of(request)
         args = request.query_params

@@ -28,20 +28,20 @@ def routes(state: ServerState) -> list[Route]:
 
     @rucio_route
     async def add(request: Request) -> Response:
-        account = await threadpool(account_of, state, request)
+        account = await account_of(state, request)
         body = await body_of(request)
         ids = await threadpool(rules.add_rules, cat, account, body)
         return created(json.dumps(ids))
 
     @rucio_route
     async def get(request: Request) -> Response:
-        await threadpool(account_of, state, request)
+        await account_of(state, request)
         check_accept(request, [JSON])
         return json_response(await threadpool(rules.get_rule, cat, request.path_params["rule_id"]))
 
     @rucio_route
     async def delete(request: Request) -> Response:
-        account = await threadpool(account_of, state, request)
+        account = await account_of(state, request)
         await threadpool(rules.delete_rule, cat, account, request.path_params["rule_id"])
         return empty()
 
