@@ -304,34 +304,23 @@ def test_unknown_parameter_stops_processing(tmp_path: Path, inputs: list[Path]) 
     assert not list(tmp_path.glob("*.root"))
 
 
+@pytest.mark.parametrize(
+    "lines, messages",
+    [
+        (["ma.fillParticleList('pi+:x', 'pionIDD > 0.5', path=main)"], ["unknown variable 'pionIDD'", "will not be started"]),
+        (["ma.fillParticleList('pi+:x', '', path=main)", "ma.reconstructDecay('K_S0:x -> ^pi+:x pi-:x', '', path=main)"],
+         ["selection markers '^'", "does not support"]),
+    ],
+    ids=["unknown variable in a cut", "selection marker in a decay string"],
+)
 def test_unsupported_cut_or_decay_string_is_a_clear_error(
-    tmp_path: Path, inputs: list[Path]
+    tmp_path: Path, inputs: list[Path], lines: list[str], messages: list[str]
 ) -> None:
-    steering = write_steering(
-        tmp_path,
-        (
-            "main = b2.create_path()\n"
-            "ma.inputMdst('x.root', path=main)\n"
-            "ma.fillParticleList('pi+:x', 'pionIDD > 0.5', path=main)\n"
-            "b2.process(main)\n"
-        ),
-    )
-    r = run(tmp_path, steering, *input_args(inputs[:1]))
+    body = "".join(f"{line}\n" for line in ["main = b2.create_path()", "ma.inputMdst('x.root', path=main)", *lines,
+                                              "b2.process(main)"])  # fmt: skip
+    r = run(tmp_path, write_steering(tmp_path, body), *input_args(inputs[:1]))
     assert r.returncode == 1
-    assert "unknown variable 'pionIDD'" in r.stdout and "will not be started" in r.stdout
-    steering = write_steering(
-        tmp_path,
-        (
-            "main = b2.create_path()\n"
-            "ma.inputMdst('x.root', path=main)\n"
-            "ma.fillParticleList('pi+:x', '', path=main)\n"
-            "ma.reconstructDecay('K_S0:x -> ^pi+:x pi-:x', '', path=main)\n"
-            "b2.process(main)\n"
-        ),
-    )
-    r = run(tmp_path, steering, *input_args(inputs[:1]))
-    assert r.returncode == 1
-    assert "selection markers '^'" in r.stdout and "does not support" in r.stdout
+    assert all(message in r.stdout for message in messages)
 
 
 def test_corrupt_and_missing_inputs_fail_clearly(tmp_path: Path, inputs: list[Path]) -> None:

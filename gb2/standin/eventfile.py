@@ -203,6 +203,11 @@ def count_events(path: PathLike) -> int:
 
 def verify(path: PathLike) -> dict[str, Any]:
     """Check header, payload size and checksum without decompressing; return the header."""
+    return _read_checked(path)[0]
+
+
+def _read_checked(path: PathLike) -> tuple[dict[str, Any], bytes]:
+    """Header and compressed payload, after checking the payload's size and checksum."""
     try:
         with open(path, "rb") as f:
             header = _read_head(f, path)
@@ -210,7 +215,7 @@ def verify(path: PathLike) -> dict[str, Any]:
     except OSError as e:
         raise EventFileError(f"{path}: cannot read: {e.strerror or e}") from None
     _check_payload(path, header, payload)
-    return header
+    return header, payload
 
 
 def _check_payload(path: PathLike, header: dict[str, Any], payload: bytes) -> None:
@@ -225,13 +230,7 @@ def _check_payload(path: PathLike, header: dict[str, Any], payload: bytes) -> No
 
 def _records(path: PathLike) -> tuple[dict[str, Any], list[Any]]:
     """Header and all payload records, after checking size, checksum and count."""
-    try:
-        with open(path, "rb") as f:
-            header = _read_head(f, path)
-            payload = f.read()
-    except OSError as e:
-        raise EventFileError(f"{path}: cannot read: {e.strerror or e}") from None
-    _check_payload(path, header, payload)
+    header, payload = _read_checked(path)
     try:
         lines = zlib.decompress(payload).splitlines()
         records = [json.loads(line) for line in lines]

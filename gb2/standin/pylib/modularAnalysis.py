@@ -128,18 +128,8 @@ def fillParticleList(
     """Fill a list of final-state particles (tracks or photons), then apply ``cut``."""
     if loadPhotonBeamBackgroundMVA or loadFakePhotonMVA:
         B2FATAL("photon MVAs are not supported by gb2's basf2 stand-in")
-    pload = register_module("ParticleLoader")
-    pload.set_name("ParticleLoader_" + decayString)
-    pload.param("decayStrings", [decayString])
-    pload.param("writeOut", writeOut)
-    pload.param("enforceFitHypothesis", enforceFitHypothesis)
-    pload.param("loadPhotonsFromKLM", loadPhotonsFromKLM)
-    path.add_module(pload)
-    mother = _parse(decayString).mother
-    if mother.label != "all":
-        copyList(mother.full, mother.particle + ":all", writeOut, path)
-    if cut != "":
-        applyCuts(mother.full, cut, path)
+    _load_particles(decayString, cut, "all", writeOut, path,
+                    enforceFitHypothesis=enforceFitHypothesis, loadPhotonsFromKLM=loadPhotonsFromKLM)  # fmt: skip
 
 
 def fillParticleLists(
@@ -162,17 +152,24 @@ def fillParticleListFromMC(
     path: Path | None = None,
 ) -> None:
     """Fill a list from generated (MC) particles, then apply ``cut``."""
+    _load_particles(decayString, cut, "MC", writeOut, path, addDaughters=addDaughters,
+                    skipNonPrimaryDaughters=skipNonPrimaryDaughters, useMCParticles=True)  # fmt: skip
+
+
+def _load_particles(decayString: str, cut: str, base_label: str, writeOut: bool, path: Path | None,
+                    **params: object) -> None:  # fmt: skip
+    """What basf2's loaders do: a ParticleLoader fills ``<particle>:<base_label>``; a list
+    with another label is copied from it, then ``cut`` is applied."""
     pload = register_module("ParticleLoader")
     pload.set_name("ParticleLoader_" + decayString)
     pload.param("decayStrings", [decayString])
-    pload.param("addDaughters", addDaughters)
-    pload.param("skipNonPrimaryDaughters", skipNonPrimaryDaughters)
     pload.param("writeOut", writeOut)
-    pload.param("useMCParticles", True)
+    for name, value in params.items():
+        pload.param(name, value)
     path.add_module(pload)
     mother = _parse(decayString).mother
-    if mother.label != "MC":
-        copyList(mother.full, mother.particle + ":MC", writeOut, path)
+    if mother.label != base_label:
+        copyList(mother.full, f"{mother.particle}:{base_label}", writeOut, path)
     if cut != "":
         applyCuts(mother.full, cut, path)
 
