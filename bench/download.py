@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -99,18 +100,22 @@ def main() -> int:
         urls = [next(u for u in item.pfns["KEK-TMP-DISK-SE"] if u.startswith("http")) for item in plan.items]
         client = httpx.Client(timeout=120, limits=httpx.Limits(max_connections=64))
 
-        def raw_get(url: str) -> int:
+        def each_url(get: Callable[[tuple[int, str]], int]) -> float:
+            """Seconds to fetch every URL, ``--parallel`` at a time; every byte must arrive."""
+            start = time.perf_counter()
+            with ThreadPoolExecutor(args.parallel) as pool:
+                assert sum(pool.map(get, enumerate(urls))) == total
+            return time.perf_counter() - start
+
+        def raw_get(pair: tuple[int, str]) -> int:
             n = 0
-            with client.stream("GET", url, headers=headers) as r:
+            with client.stream("GET", pair[1], headers=headers) as r:
                 for chunk in r.iter_raw(1 << 20):
                     n += len(chunk)
             return n
 
         def raw() -> float:
-            start = time.perf_counter()
-            with ThreadPoolExecutor(args.parallel) as pool:
-                assert sum(pool.map(raw_get, urls)) == total
-            return time.perf_counter() - start
+            return each_url(raw_get)
 
         def raw_to_file(pair: tuple[int, str]) -> int:
             parts = urlsplit(pair[1])
@@ -130,10 +135,7 @@ def main() -> int:
         def raw_disk() -> float:
             shutil.rmtree(out_root / "raw", ignore_errors=True)
             (out_root / "raw").mkdir()
-            start = time.perf_counter()
-            with ThreadPoolExecutor(args.parallel) as pool:
-                assert sum(pool.map(raw_to_file, enumerate(urls))) == total
-            return time.perf_counter() - start
+            return each_url(raw_to_file)
 
         def curl() -> float:
             shutil.rmtree(out_root / "curl", ignore_errors=True)
@@ -151,10 +153,7 @@ def main() -> int:
                          headers=headers).bytes  # fmt: skip
 
         def transfers() -> float:
-            start = time.perf_counter()
-            with ThreadPoolExecutor(args.parallel) as pool:
-                assert sum(pool.map(transfer_only, enumerate(urls))) == total
-            return time.perf_counter() - start
+            return each_url(transfer_only)
 
         def library() -> float:
             shutil.rmtree(out_root / "lib", ignore_errors=True)

@@ -218,6 +218,28 @@ def _ephemeral_port(avoid: Iterable[int]) -> int:
     raise RealServerError("could not find a free port")
 
 
+def _each_in_a_thread(verb: str, components: list[str], action: Callable[[str], object],
+                      ) -> tuple[dict[str, float], dict[str, BaseException]]:  # fmt: skip
+    """Run ``action`` for every component at once; (seconds taken, errors) per component."""
+    timings: dict[str, float] = {}
+    errors: dict[str, BaseException] = {}
+
+    def work(component: str) -> None:
+        t0 = time.monotonic()
+        try:
+            action(component)
+        except BaseException as e:  # noqa: BLE001 - reported by the caller
+            errors[component] = e
+        timings[component] = round(time.monotonic() - t0, 1)
+
+    threads = [threading.Thread(target=work, args=(c,), name=f"{verb}-{c}") for c in components]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return timings, errors
+
+
 def _choose_ports(names: Iterable[str], avoid: Iterable[int] = ()) -> dict[str, int]:
     chosen: dict[str, int] = {}
     taken = set(avoid)
@@ -341,21 +363,8 @@ class RealServers:
         if not todo:
             return timings
         python = self._base_python()
-        errors: dict[str, BaseException] = {}
-
-        def work(component: str) -> None:
-            t0 = time.monotonic()
-            try:
-                self._install_venv(component, python)
-            except BaseException as e:  # noqa: BLE001 - reported below
-                errors[component] = e
-            timings[component] = round(time.monotonic() - t0, 1)
-
-        threads = [threading.Thread(target=work, args=(c,), name=f"install-{c}") for c in todo]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        done, errors = _each_in_a_thread("install", todo, lambda c: self._install_venv(c, python))
+        timings.update(done)
         if errors:
             raise RealServerError("; ".join(f"{c}: {e}" for c, e in errors.items()))
         return timings
@@ -474,25 +483,8 @@ class RealServers:
         names = [n for c in components for n in (("diracx", "moto", "idp") if c == "diracx"
                                                  else ("rucio", "postgres"))]
         ports = _choose_ports(names, avoid=other_ports)
-        errors: dict[str, BaseException] = {}
-        timings: dict[str, float] = {}
-
-        def work(component: str) -> None:
-            t0 = time.monotonic()
-            try:
-                if component == "diracx":
-                    self._start_diracx(ports)
-                else:
-                    self._start_rucio(ports)
-            except BaseException as e:  # noqa: BLE001 - reported below
-                errors[component] = e
-            timings[component] = round(time.monotonic() - t0, 1)
-
-        threads = [threading.Thread(target=work, args=(c,), name=f"start-{c}") for c in components]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        starters = {"diracx": self._start_diracx, "rucio": self._start_rucio}
+        timings, errors = _each_in_a_thread("start", components, lambda c: starters[c](ports))
         if errors:
             with contextlib.suppress(Exception):
                 self.stop(components)
