@@ -64,6 +64,9 @@ def use(name: str) -> None:
 @click.option("--rucio-username", default=None)
 @click.option("--rucio-password-env", default=None, metavar="VAR", help="Environment variable holding the Rucio password.")
 @click.option("--rucio-password-file", default=None, metavar="FILE", help="File holding the Rucio password.")
+@click.option("--login-secret-file", default=None, metavar="FILE",
+              help="A gb2 server (gb2_mock_server) only: its login secret file (<data-dir>/keys/login-secret), "
+                   "so that gb2_proxy_init logs in without a browser.")
 @click.option("--group", default="belle", show_default=True)
 @click.option("--use", "activate", is_flag=True, help="Also make it the active profile.")
 def add(name: str, activate: bool, **values: str | None) -> None:  # fmt: skip

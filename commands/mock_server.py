@@ -14,8 +14,11 @@ from commands._options import CONTEXT
 the local engine) in the foreground until Ctrl-C. A gb2 tool; gbasf2 has none.
 
 The first line of output is the base URL. Point a profile at it with
-"gb2_config add ci --diracx URL --rucio URL/rucio --use", or use
-GB2_DATA_DIR so the embedded profile finds it.
+"gb2_config add ci --diracx URL --rucio URL/rucio
+--login-secret-file DATA_DIR/keys/login-secret --use", then "gb2_proxy_init"
+logs in as the first --user and "gb2_proxy_init --user NAME" as any other.
+Logins are approved only with that secret file, which only your account
+can read: other accounts on this machine cannot log in.
 """,
 )
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port (0: any free port).")

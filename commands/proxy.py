@@ -16,22 +16,29 @@ from commands._options import CONTEXT, common, json_option
 
 gbasf2 creates an X.509 proxy; gb2 logs in to DiracX with the OAuth2 device
 flow and caches the tokens (mode 0600) in your cache dir. On the embedded
-profile (the default) the login is approved at once for you on this machine;
-on a real server, open the printed link and enter the code.
+profile (the default) the login is approved at once for you on this machine,
+with the server's login secret that only your account can read; on a real
+server, open the printed link and enter the code.
 
 \b
 Differences from gbasf2 (the flags still work):
   -v HH:MM    ends the login after HH:MM (gb2 stops using and renewing it);
               it cannot outlast the login the server grants
   --pwstdin   accepted; a password read from stdin is discarded (no certificate)
+  --user NAME [gb2] on a gb2 server (embedded, or gb2_mock_server through a
+              profile with --login-secret-file): log in as another user
+              configured on that server
 """,
 )
 @click.option("-g", "--group", default="belle", show_default=True, help="DIRAC group to log in with.")
 @click.option("-v", "--valid", "validity", metavar="HH:MM", default=None, help="Requested validity (see above).")
 @click.option("--pwstdin", is_flag=True, help="Read (and ignore) a certificate password from stdin.")
+@click.option("--user", "username", default=None, metavar="NAME",
+              help="[gb2] On a gb2 server only: log in as this configured user (see above).")
 @json_option
 @common
-def proxy_init(group: str, validity: str | None, pwstdin: bool, as_json: bool, profile: str | None, debug: bool) -> int:
+def proxy_init(group: str, validity: str | None, pwstdin: bool, username: str | None, as_json: bool,
+               profile: str | None, debug: bool) -> int:  # fmt: skip
     from gb2 import login
     from gb2.session import Session
     from gb2.ui.output import fields_block, print_json
@@ -47,7 +54,7 @@ def proxy_init(group: str, validity: str | None, pwstdin: bool, as_json: bool, p
         print(f"To log in, open {flow['verification_uri']} and enter the code {flow['user_code']}", file=sys.stderr)
         print(f"  (or open {flow['verification_uri_complete']})", file=sys.stderr, flush=True)
 
-    info = login.login(session, group, show=show, lifetime_seconds=lifetime)
+    info = login.login(session, group, show=show, lifetime_seconds=lifetime, username=username)
     if as_json:
         print_json(info.as_json())
         return 0

@@ -4,7 +4,7 @@
 _gb2_options() {
     case "$1" in
         gbasf2) echo '-p --project -s --release --setting -i --input --input_dslist -n -f --inputsandboxfiles --lfn_sandboxfiles --input_datafiles --force --dryrun --dry_run --cputime --evtpersec --priority --site --banned_site --platform --input_grouping --jobtype --basf2opt --repetition --output_ds --noscout --resume --json --debug --profile -h --help' ;;
-        gb2_proxy_init) echo '-g --group -v --valid --pwstdin --json --debug --profile -h --help' ;;
+        gb2_proxy_init) echo '-g --group -v --valid --pwstdin --user --json --debug --profile -h --help' ;;
         gb2_proxy_info) echo '--json --debug --profile -h --help' ;;
         gb2_proxy_destroy) echo '--debug --profile -h --help' ;;
         gb2_job_status) echo '-p --project -j --jobid -s --status -u --user --wait --interval --timeout --json --debug --profile -h --help' ;;
@@ -51,6 +51,7 @@ _gb2_values() {
         "gbasf2 --profile") echo __value__ ;;
         "gb2_proxy_init -g"|"gb2_proxy_init --group") echo __value__ ;;
         "gb2_proxy_init -v"|"gb2_proxy_init --valid") echo __value__ ;;
+        "gb2_proxy_init --user") echo __value__ ;;
         "gb2_proxy_init --profile") echo __value__ ;;
         "gb2_proxy_info --profile") echo __value__ ;;
         "gb2_proxy_destroy --profile") echo __value__ ;;

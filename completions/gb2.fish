@@ -33,6 +33,7 @@ complete -c gb2_proxy_init -f
 complete -c gb2_proxy_init -s g -l group -r -d 'DIRAC group to log in with'
 complete -c gb2_proxy_init -s v -l valid -r -d 'Requested validity (see above)'
 complete -c gb2_proxy_init -l pwstdin -d 'Read (and ignore) a certificate password from stdin'
+complete -c gb2_proxy_init -l user -r -d 'On a gb2 server only: log in as this configured user (see above)'
 complete -c gb2_proxy_init -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_proxy_init -l debug -d 'Show tracebacks on errors'
 complete -c gb2_proxy_init -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'

@@ -11,3 +11,7 @@ VO = "belle"
 DEFAULT_GROUP = "belle"
 #: DiracX's public OAuth2 client id, used for the device flow.
 DIRACX_CLIENT_ID = "myDIRACClientID"
+#: The embedded server approves device-flow logins only from whoever presents the
+#: secret in this file of its data dir (0600 in a 0700 folder), in this header.
+LOGIN_SECRET_FILE = "keys/login-secret"
+LOGIN_SECRET_HEADER = "X-Gb2-Login-Secret"

@@ -23,19 +23,31 @@ DiracX and Rucio servers::
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gb2 import LOGIN_SECRET_FILE
 from gb2.errors import BadInput
+from gb2.fileio import write_atomic
 from gb2.paths import config_dir, data_dir
 
 EMBEDDED = "embedded"
 PROFILE_TYPES = ("embedded", "remote")
 REMOTE_KEYS = (
     "diracx_url", "rucio_url", "rucio_auth", "rucio_account", "rucio_username",
-    "rucio_password_env", "rucio_password_file", "group", "idle_timeout", "port",
+    "rucio_password_env", "rucio_password_file", "login_secret_file", "group", "idle_timeout", "port",
 )  # fmt: skip
+#: Profile names become file names (token cache, server folder): no separators, no dot-only names.
+PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def check_profile_name(name: object) -> str:
+    if not isinstance(name, str) or not PROFILE_NAME_RE.match(name):
+        shown = str(name).encode("unicode_escape").decode()
+        raise BadInput(f"invalid profile name {shown!r}: use letters, digits and -_. (at most 64, no separators)")
+    return name
 
 
 @dataclass
@@ -49,6 +61,9 @@ class Profile:
     rucio_username: str | None = None
     rucio_password_env: str | None = None
     rucio_password_file: str | None = None
+    #: a gb2 server (gb2_mock_server) only: the server's login secret file, which
+    #: approves gb2_proxy_init without a browser (see the README's security model).
+    login_secret_file: str | None = None
     group: str = "belle"
     #: embedded only: seconds without requests or jobs before the server stops itself.
     idle_timeout: int = 900
@@ -56,9 +71,19 @@ class Profile:
     port: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        check_profile_name(self.name)
+
     @property
     def embedded(self) -> bool:
         return self.type == "embedded"
+
+    @property
+    def login_secret(self) -> Path | None:
+        """Where the secret that approves this profile's logins lives (a gb2 server only)."""
+        if self.embedded:
+            return self.server_dir / LOGIN_SECRET_FILE
+        return Path(self.login_secret_file).expanduser() if self.login_secret_file else None
 
     @property
     def server_dir(self) -> Path:
@@ -132,14 +157,11 @@ class Config:
             "active_profile": self.active_profile,
             "profiles": {name: p.to_yaml() for name, p in self.profiles.items()},
         }
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(yaml.safe_dump(doc, sort_keys=False))
-        tmp.replace(path)
-        return path
+        return write_atomic(path, yaml.safe_dump(doc, sort_keys=False))
 
     def profile(self, name: str | None = None) -> Profile:
         """The named profile, else ``$GB2_PROFILE``, else the active one."""
-        chosen = name or os.environ.get("GB2_PROFILE") or self.active_profile
+        chosen = check_profile_name(name or os.environ.get("GB2_PROFILE") or self.active_profile)
         if chosen not in self.profiles:
             known = ", ".join(sorted(self.profiles))
             raise BadInput(f"unknown profile {chosen!r} (known: {known}); see gb2_config")

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -23,8 +22,11 @@ from pathlib import Path
 
 from gb2.client.rucio import FileReplicas, RucioClient
 from gb2.datasets import local_relpath, resolve_files, targets
-from gb2.errors import Gb2Error
+from gb2.errors import Gb2Error, LocalWriteFailed, UnsafePath
+from gb2.fileio import write_atomic
+from gb2.lfn import name_problem
 from gb2.naming import newest_generations
+from gb2.paths import path_inside
 from gb2.transfer import ChecksumMismatch, fetch, local_path, verify
 
 HTTP_SCHEMES = ("https://", "http://", "davs://")
@@ -107,7 +109,16 @@ def plan_download(
         if not pfns:
             failed[lfn] = "no available replica"
             continue
-        items.append(Item(lfn, destination / local_relpath(lfn), f.bytes, f.adler32, pfns))
+        problem = name_problem(lfn)
+        if problem:
+            failed[lfn] = f"refused: not a canonical LFN ({problem})"
+            continue
+        try:
+            target = path_inside(destination, local_relpath(lfn))
+        except UnsafePath as exc:
+            failed[lfn] = f"refused: {exc}"
+            continue
+        items.append(Item(lfn, target, f.bytes, f.adler32, pfns))
     return DownloadPlan(items, superseded, destination, failed)
 
 
@@ -157,7 +168,13 @@ class Downloader:
             return False
 
     def fetch_one(self, item: Item) -> tuple[str, str | None]:
-        """(kind, error): kind is downloaded, verified or failed."""
+        """(kind, error): kind is downloaded, verified or failed; a local error fails only this file."""
+        try:
+            return self._fetch_one(item)
+        except OSError as exc:
+            return "failed", f"cannot write {item.target}: {exc.strerror or exc}"
+
+    def _fetch_one(self, item: Item) -> tuple[str, str | None]:
         if self.present(item):
             return "verified", None
         errors = []
@@ -169,6 +186,8 @@ class Downloader:
                               headers=self.headers() if pfn.startswith(HTTP_SCHEMES) else None,
                               progress=self.progress)  # fmt: skip
                     return "downloaded", None
+                except LocalWriteFailed as exc:
+                    return "failed", str(exc)  # another replica would not help
                 except Gb2Error as exc:
                     errors.append(f"{rse}: {exc}")
                     if attempt + 1 < self.attempts:
@@ -194,7 +213,8 @@ class Downloader:
 
 
 def write_list(path: Path, lfns: list[str]) -> None:
-    """``--failed_lfns``: one LFN per line (the ``--input_dslist`` format), written atomically."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("".join(f"{lfn}\n" for lfn in sorted(lfns)))
-    os.replace(tmp, path)
+    """``--failed_lfns``: one LFN per line (the ``--input_dslist`` format), written atomically.
+
+    Control characters in a (refused) name are escaped so that one name stays one line.
+    """
+    write_atomic(path, "".join(f"{lfn.encode('unicode_escape').decode()}\n" for lfn in sorted(lfns)))

@@ -22,6 +22,7 @@ import httpx
 
 from gb2.config import Profile
 from gb2.errors import ServerUnreachable
+from gb2.paths import private_dir
 
 INFO_FILE = "server.json"
 LOG_FILE = "server.log"
@@ -55,8 +56,7 @@ def ensure_server(profile: Profile, timeout: float = 60.0) -> str:
     url = running_url(profile)
     if url:
         return url
-    directory = profile.server_dir
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = private_dir(profile.server_dir)
     fd = os.open(directory / "start.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

@@ -80,3 +80,11 @@ class OperationFailed(Gb2Error):
     """The request went through but the outcome is a failure (e.g. some files not verified)."""
 
     exit_code = ExitCode.FAILED
+
+
+class LocalWriteFailed(OperationFailed):
+    """A local file could not be written whole (disk full, read-only, ...); nothing partial was kept."""
+
+
+class UnsafePath(Gb2Error):
+    """A name from a server would become a local path outside its destination: refused."""

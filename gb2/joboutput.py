@@ -22,6 +22,7 @@ from typing import Any
 
 from gb2.client.diracx import DiracX
 from gb2.errors import Gb2Error
+from gb2.fileio import reason
 from gb2.sandbox import extract_archive
 
 SANDBOX_SE = "SB:SandboxSE|"
@@ -92,6 +93,8 @@ def fetch_outputs(
             got = fetch_one(dx, job_id, dest_of(job_id, project))
         except Gb2Error as exc:
             outcome.failed[job_id] = str(exc)
+        except OSError as exc:  # a full or read-only disk: the job fails, the folder is not placed
+            outcome.failed[job_id] = f"cannot write its logs: {reason(exc)}"
         else:
             if got is None:
                 outcome.missing[job_id] = f"no output sandbox (status {status})"

@@ -91,8 +91,26 @@ def normalise(lfn: str) -> str:
     return name
 
 
+def name_problem(name: str) -> str | None:
+    """Why ``name`` is not a canonical Belle II LFN, or None if it is one.
+
+    Canonical: absolute, Rucio's Belle II characters only (so no NUL, control
+    characters, spaces, ``%`` or ``\\``), no empty, ``.`` or ``..`` segment and no
+    trailing slash. Every name that may become a path on disk (a replica on a
+    storage element, a downloaded file) must pass this first, on both sides.
+    """
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        return "not an absolute name of letters, digits and ._-+/"
+    segments = name[1:].split("/")
+    if any(s == "" for s in segments):
+        return "empty path segment (// or a trailing /)"
+    if any(s in (".", "..") for s in segments):
+        return "'.' or '..' path segment"
+    return None
+
+
 def is_valid_name(name: str) -> bool:
-    return bool(NAME_RE.match(name)) and "//" not in name
+    return name_problem(name) is None
 
 
 def _user_scope(parts: list[str], scopes: Collection[str] | None) -> str:

@@ -13,13 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
-from gb2 import VO
+from gb2 import LOGIN_SECRET_HEADER, VO
 from gb2.client.http import raise_for_response
 from gb2.client.tokens import claims
-from gb2.errors import BadInput, Gb2Error
+from gb2.errors import AuthError, BadInput, Gb2Error
 from gb2.session import Session
 
 LIFETIME_RE = re.compile(r"^(\d{1,4}):([0-5]\d)$")
@@ -117,14 +118,25 @@ def proxy_info(session: Session) -> ProxyInfo | None:
     )
 
 
-def embedded_approval(username: str | None = None) -> Callable[[dict[str, Any]], None]:
-    """On the embedded profile this machine is the identity provider: open the link ourselves."""
+def read_login_secret(path: Path) -> str:
+    """The gb2 server's login secret; only its owner's account can read it."""
+    try:
+        return path.read_text().strip()
+    except OSError as exc:
+        raise AuthError(f"cannot read the server's login secret {path}: {exc.strerror or exc}") from None
+
+
+def secret_approval(secret_file: Path, username: str | None = None) -> Callable[[dict[str, Any]], None]:
+    """On a gb2 server this machine is the identity provider: approve the login ourselves,
+    proving with the server's login secret that we are its owner (``username``: another
+    user configured on that server)."""
 
     def approve(flow: dict[str, Any]) -> None:
         url = flow["verification_uri_complete"]
         if username:
-            url += f"&login_hint={username}"
-        response = httpx.get(url, follow_redirects=True, timeout=30)
+            url += "&" + urlencode({"login_hint": username})
+        headers = {LOGIN_SECRET_HEADER: read_login_secret(secret_file)}
+        response = httpx.get(url, headers=headers, follow_redirects=True, timeout=30)
         if response.status_code >= 400:
             raise_for_response("the embedded identity provider", response)
 
@@ -138,12 +150,20 @@ def login(
     show: Callable[[dict[str, Any]], None],
     lifetime_seconds: int | None = None,
     interval: float = 5.0,
+    username: str | None = None,
 ) -> ProxyInfo:
-    """Device-flow login; ``show`` tells the user where to approve (remote profiles)."""
+    """Device-flow login; ``show`` tells the user where to approve (real servers).
+
+    On a gb2 server (the embedded profile, or a profile with ``login_secret_file``)
+    the login is approved with the server's login secret, as ``username`` if given.
+    """
     scope = f"vo:{VO} group:{group}"
-    if session.profile.embedded:
-        approve = embedded_approval()
+    secret_file = session.profile.login_secret
+    if secret_file is not None:
+        approve = secret_approval(secret_file, username)
         interval = 0.05
+    elif username:
+        raise BadInput("--user works only on a gb2 server (the embedded profile, or a profile with a login secret file)")
     else:
         approve = show
     extra = {"group": group, "profile": session.profile.name}

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from gb2.errors import UnsafePath
+
 
 def _xdg(env: str, default: str) -> Path:
     value = os.environ.get(env)
@@ -38,3 +40,20 @@ def private_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(path, 0o700)
     return path
+
+
+def path_inside(root: Path, relative: str) -> Path:
+    """``root/relative`` for a name that came from a server; ``UnsafePath`` unless it stays inside.
+
+    The name must be relative, without empty, ``.`` or ``..`` segments or NUL, and
+    the result, with any symlinks already on disk resolved, must lie below ``root``:
+    a catalogue or job name can never make gb2 write elsewhere.
+    """
+    segments = relative.split("/")
+    if relative.startswith("/") or "\x00" in relative or any(s in ("", ".", "..") for s in segments):
+        raise UnsafePath(f"unsafe local name {relative.encode('unicode_escape').decode()!r}")
+    target = root / relative
+    base = root.resolve()
+    if base not in target.resolve().parents:
+        raise UnsafePath(f"{relative.encode('unicode_escape').decode()!r} would land outside {root}")
+    return target

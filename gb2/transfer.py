@@ -27,7 +27,8 @@ import httpx
 
 from gb2.checksum import CHUNK, Adler32, adler32_file, normalise_adler32
 from gb2.client.http import USER_AGENT, raise_for_response, shared_client
-from gb2.errors import OperationFailed
+from gb2.errors import LocalWriteFailed, OperationFailed
+from gb2.fileio import reason, write_all
 
 Progress = Callable[[int], None]
 
@@ -97,19 +98,38 @@ def _copy_local(source: Path, dest: Path, size: int | None, adler32: str | None,
     checksum = Adler32()
     total = 0
     try:
-        with open(source, "rb") as src, open(tmp, "wb") as out:
-            while chunk := src.read(CHUNK):
-                checksum.update(chunk)
-                out.write(chunk)
-                total += len(chunk)
-                if progress:
-                    progress(len(chunk))
+        with open(source, "rb") as src:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                while chunk := src.read(CHUNK):
+                    checksum.update(chunk)
+                    total += _write(fd, chunk, dest)
+                    if progress:
+                        progress(len(chunk))
+                _check_written(fd, total, dest)
+            finally:
+                os.close(fd)
         _check(dest.name, total, checksum.hexdigest(), size, adler32)
         os.replace(tmp, dest)
     finally:
         if tmp.exists():
             tmp.unlink()
     return Fetched(dest, total, checksum.hexdigest())
+
+
+def _write(fd: int, data: bytes | memoryview, dest: Path) -> int:
+    """Write all of ``data`` or fail with the OS's reason (never a silent short write)."""
+    try:
+        return write_all(fd, data)
+    except OSError as exc:
+        raise LocalWriteFailed(f"{dest.name}: cannot write: {reason(exc)}") from None
+
+
+def _check_written(fd: int, total: int, dest: Path) -> None:
+    """What is on disk, not what was received, is what gets verified and renamed."""
+    on_disk = os.fstat(fd).st_size
+    if on_disk != total:
+        raise LocalWriteFailed(f"{dest.name}: {on_disk} bytes on disk after writing {total}")
 
 
 def partial_name(dest: Path) -> Path:
@@ -222,13 +242,17 @@ def _download(
                 while n := response.readinto(buffer):
                     chunk = view[:n]
                     checksum.update(chunk)
-                    out.write(chunk)
-                    total += n
+                    total += _write(out.fileno(), chunk, dest)
                     if progress:
                         progress(n)
                 if response.length:  # the server closed before sending everything
                     conn.close()
                     raise OperationFailed(f"download of {dest.name} ended early ({total} bytes kept for resume)")
+        except LocalWriteFailed:
+            if conn is not None:
+                conn.close()
+            partial.unlink(missing_ok=True)  # a full disk keeps nothing half-written
+            raise
         except (OSError, http.client.HTTPException) as exc:
             if conn is not None:
                 conn.close()
@@ -236,8 +260,9 @@ def _download(
         # No fsync: a file renamed after verification that a crash later truncates
         # fails the size/adler32 check of the next run and is fetched again.
         try:
+            _check_written(out.fileno(), total, dest)
             _check(dest.name, total, checksum.hexdigest(), size, adler32)
-        except ChecksumMismatch:
+        except (ChecksumMismatch, LocalWriteFailed):
             partial.unlink(missing_ok=True)  # corrupt: the next attempt starts from zero
             raise
         os.replace(partial, dest)

@@ -51,7 +51,7 @@ class Grid:
     def login(self, username: str = "alice") -> DiracX:
         store = TokenStore.for_profile(self.profile)
         dx = DiracX(self.server.url, store)
-        dx.login("vo:belle group:belle", browser_approval(username), interval=0.05)
+        dx.login("vo:belle group:belle", browser_approval(self.server, username), interval=0.05)
         return dx
 
     @property

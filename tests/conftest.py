@@ -53,14 +53,19 @@ def server(server_factory: ServerFactory) -> EmbeddedServer:
     return server_factory()
 
 
-def device_login(url: str, username: str | None = None, scope: str = "vo:belle group:belle") -> dict:
-    """The DiracX device flow over HTTP, approving as ``username`` (the IdP's login_hint)."""
+def device_login(server: EmbeddedServer, username: str | None = None, scope: str = "vo:belle group:belle") -> dict:
+    """The DiracX device flow over HTTP, approved by the server's owner as ``username``
+    (the IdP's login_hint, with the login secret)."""
+    from gb2 import LOGIN_SECRET_HEADER
+
+    url = server.url
+    secret = server.settings.login_secret_path.read_text().strip()
     with httpx.Client() as c:
         r = c.post(f"{url}/api/auth/device", params={"client_id": "myDIRACClientID", "scope": scope})
         r.raise_for_status()
         flow = r.json()
         approve = flow["verification_uri_complete"] + (f"&login_hint={username}" if username else "")
-        c.get(approve, follow_redirects=True).raise_for_status()
+        c.get(approve, headers={LOGIN_SECRET_HEADER: secret}, follow_redirects=True).raise_for_status()
         r = c.post(
             f"{url}/api/auth/token",
             data={"grant_type": DEVICE_GRANT, "device_code": flow["device_code"], "client_id": "myDIRACClientID"},

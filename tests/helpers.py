@@ -4,27 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-
 from gb2.client.diracx import DiracX
 from gb2.client.tokens import TokenStore
+from gb2.login import secret_approval
+from gb2.server.runner import EmbeddedServer
 
 
-def browser_approval(username: str | None = None):
-    """The 'browser' of the device flow: open the verification URL as ``username``."""
-
-    def approve(flow: dict) -> None:
-        url = flow["verification_uri_complete"] + (f"&login_hint={username}" if username else "")
-        httpx.get(url, follow_redirects=True).raise_for_status()
-
-    return approve
+def browser_approval(server: EmbeddedServer, username: str | None = None):
+    """The 'browser' of the device flow: the server's owner approves as ``username``
+    (with the login secret that only the owner can read)."""
+    return secret_approval(server.settings.login_secret_path, username)
 
 
-def login(url: str, username: str, tmp_path, group: str = "belle") -> DiracX:
+def login(server: EmbeddedServer, username: str, tmp_path, group: str = "belle") -> DiracX:
     """A DiracX client logged in as ``username`` with its own token cache."""
     store = TokenStore(tmp_path / f"tokens-{username}-{group}.json")
-    dx = DiracX(url, store)
-    dx.login(f"vo:belle group:{group}", browser_approval(username), interval=0.05)
+    dx = DiracX(server.url, store)
+    dx.login(f"vo:belle group:{group}", browser_approval(server, username), interval=0.05)
     return dx
 
 

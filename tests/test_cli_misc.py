@@ -28,8 +28,10 @@ BIN = Path(sys.executable).parent
 # -- login ------------------------------------------------------------------------------------
 
 
-def approve_in_background(stderr_path: Path, username: str = "alice") -> threading.Thread:
-    """The user's browser: waits for the printed link and opens it."""
+def approve_in_background(stderr_path: Path, secret_file: Path, username: str = "alice") -> threading.Thread:
+    """The user's browser: waits for the printed link and opens it (the server's owner
+    approves: a gb2 server wants its login secret, as a real IdP wants a password)."""
+    from gb2 import LOGIN_SECRET_HEADER
 
     def browse() -> None:
         deadline = time.monotonic() + 30
@@ -38,7 +40,8 @@ def approve_in_background(stderr_path: Path, username: str = "alice") -> threadi
             for line in text.splitlines():
                 if "(or open " in line:
                     url = line.split("(or open ", 1)[1].rstrip(")")
-                    httpx.get(f"{url}&login_hint={username}", follow_redirects=True)
+                    httpx.get(f"{url}&login_hint={username}", follow_redirects=True,
+                              headers={LOGIN_SECRET_HEADER: secret_file.read_text()})
                     return
             time.sleep(0.05)
 
@@ -47,11 +50,11 @@ def approve_in_background(stderr_path: Path, username: str = "alice") -> threadi
     return thread
 
 
-def proxy_init_approved(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, Path]:
+def proxy_init_approved(grid, tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, Path]:
     """gb2_proxy_init on the remote "test" profile, with the user approving in a browser."""
     err = tmp_path / f"stderr{len(list(tmp_path.glob('stderr*')))}.txt"  # a new file: no stale link
     env = {**os.environ, "GB2_PROFILE": "test"}
-    approve_in_background(err)
+    approve_in_background(err, grid.server.settings.login_secret_path)
     with open(err, "w") as stderr:
         proc = subprocess.run([BIN / "gb2_proxy_init", *args], input="secret\n",
                               stdout=subprocess.PIPE, stderr=stderr, text=True, env=env, timeout=60)  # fmt: skip
@@ -61,7 +64,7 @@ def proxy_init_approved(tmp_path: Path, *args: str) -> tuple[subprocess.Complete
 
 def test_proxy_init_info_destroy_on_a_remote_profile(grid, tmp_path):
     grid.run("gb2_proxy_destroy")
-    proc, err = proxy_init_approved(tmp_path, "-g", "belle", "-v", "48:00", "--pwstdin")
+    proc, err = proxy_init_approved(grid, tmp_path, "-g", "belle", "-v", "48:00", "--pwstdin")
     assert "To log in, open" in err.read_text() and "enter the code" in err.read_text()
     out = proc.stdout
     assert "Username is alice" in out and "Proxy generated:" in out and "Note: -v" not in out
@@ -88,7 +91,7 @@ def test_proxy_init_bad_input(grid):
 
 
 def test_requested_validity_ends_the_login(grid, tmp_path):
-    assert "Note: -v" not in proxy_init_approved(tmp_path, "-v", "00:30")[0].stdout
+    assert "Note: -v" not in proxy_init_approved(grid, tmp_path, "-v", "00:30")[0].stdout
     info = grid.run("gb2_proxy_info", "--json").json()
     assert 29 * 60 < info["timeleft_seconds"] <= 30 * 60 and info["access_token_seconds"] <= 30 * 60
     assert grid.run("gb2_job_status").code == 0
@@ -99,7 +102,7 @@ def test_requested_validity_ends_the_login(grid, tmp_path):
     assert "timeleft    : 00:00:00" in grid.run("gb2_proxy_info").out
     r = grid.run("gb2_job_status")
     assert r.code == 3 and "gb2_proxy_init -v has ended" in r.err and r.err.count("\n") == 1
-    big = proxy_init_approved(tmp_path, "-v", "500:00")[0].stdout
+    big = proxy_init_approved(grid, tmp_path, "-v", "500:00")[0].stdout
     assert "Note: -v 500:00 asked for more than this server grants" in big
     assert grid.run("gb2_job_status").code == 0
 
@@ -151,7 +154,8 @@ def test_umbrella(grid):
 
 
 def test_mock_server_for_ci_smoke_tests(tmp_path):
-    proc = subprocess.Popen([BIN / "gb2_mock_server", "--port", "0", "--data-dir", tmp_path / "grid", "--user", "ci"],
+    proc = subprocess.Popen([BIN / "gb2_mock_server", "--port", "0", "--data-dir", tmp_path / "grid", "--user", "ci",
+                             "--user", "ci2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         url = proc.stdout.readline().strip()
@@ -159,12 +163,16 @@ def test_mock_server_for_ci_smoke_tests(tmp_path):
         assert httpx.get(f"{url}/.well-known/openid-configuration").json()["issuer"] == url
         meta = httpx.get(f"{url}/.well-known/dirac-metadata").json()["virtual_organizations"]["belle"]
         assert meta["default_group"] == "belle"
-        flow = httpx.post(f"{url}/api/auth/device", params={"client_id": "myDIRACClientID", "scope": "vo:belle"}).json()
-        httpx.get(flow["verification_uri_complete"], follow_redirects=True)
-        token = httpx.post(f"{url}/api/auth/token", data={"grant_type": "urn:ietf:params:oauth:grant-type:device_code",
-                           "device_code": flow["device_code"], "client_id": "myDIRACClientID"}).json()  # fmt: skip
-        who = httpx.get(f"{url}/api/auth/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"})
-        assert who.json()["preferred_username"] == "ci"
+        # The documented way in: a profile that knows the server's login secret file.
+        secret = tmp_path / "grid" / "keys" / "login-secret"
+        env = {**os.environ}
+        subprocess.run([BIN / "gb2_config", "add", "ci", "--diracx", url, "--rucio", f"{url}/rucio",
+                        "--login-secret-file", secret, "--use"], check=True, env=env, capture_output=True)  # fmt: skip
+        for args, who in (([], "ci"), (["--user", "ci2"], "ci2")):
+            login = subprocess.run([BIN / "gb2_proxy_init", *args, "--json"], capture_output=True, text=True,
+                                   env=env, timeout=60)  # fmt: skip
+            assert login.returncode == 0, login.stderr
+            assert json.loads(login.stdout)["username"] == who
         second = subprocess.run([BIN / "gb2_mock_server", "--data-dir", tmp_path / "grid"], capture_output=True, text=True, timeout=60)
         assert second.returncode == 3 and "another gb2 server" in second.stderr
     finally:

@@ -22,7 +22,7 @@ def grid(server_factory):
 
 @pytest.fixture
 def alice(grid, tmp_path) -> DiracX:
-    return login(grid.url, "alice", tmp_path)
+    return login(grid, "alice", tmp_path)
 
 
 def script_sandbox(dx: DiracX, tmp_path: Path, body: str, name: str = "run.sh") -> str:
@@ -151,7 +151,7 @@ def test_cpu_time_limit(alice: DiracX, tmp_path):
 def test_engine_restart_while_a_job_runs(server_factory, tmp_path):
     data = tmp_path / "grid"
     first = server_factory(data_dir=data, run_engine=True, **FAST)
-    dx = login(first.url, "alice", tmp_path)
+    dx = login(first, "alice", tmp_path)
     marker = tmp_path / "again"
     sb = script_sandbox(dx, tmp_path, f"if [ -e {marker} ]; then echo recovered; exit 0; fi\nsleep 60\n")
     job = dx.submit_jdl([jdl(executable="run.sh", arguments="", InputSandbox=[sb])])[0]["JobID"]

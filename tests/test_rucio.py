@@ -29,7 +29,7 @@ ALICE_PROJECT = "/belle/user/alice/myproject"
 
 @pytest.fixture
 def alice_token(server) -> str:
-    return device_login(server.url, "alice")["access_token"]
+    return device_login(server, "alice")["access_token"]
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def alice(server, alice_token) -> RucioClient:
 
 @pytest.fixture
 def bob(server) -> RucioClient:
-    token = device_login(server.url, "bob")["access_token"]
+    token = device_login(server, "bob")["access_token"]
     return RucioClient(f"{server.url}/rucio", token=lambda: token)
 
 
@@ -346,14 +346,14 @@ def test_error_shapes_and_content_types(server, alice_token: str) -> None:
 def test_catalogue_survives_restart_without_reseeding(server_factory, tmp_path) -> None:
     data_dir = tmp_path / "srv"
     srv = server_factory(data_dir=data_dir)
-    token = device_login(srv.url, "alice")["access_token"]
+    token = device_login(srv, "alice")["access_token"]
     client = RucioClient(f"{srv.url}/rucio", token=lambda: token)
     client.add_container("user.alice", ALICE_PROJECT, meta={"data_type": "mc"})
     before = client.get_metadata("mc", UUBAR.lpn)["created_at"]
     files_before = list(client.list_files(*client.did(UUBAR.lpn)))
     srv.stop()
     srv2 = server_factory(data_dir=data_dir)
-    token = device_login(srv2.url, "alice")["access_token"]
+    token = device_login(srv2, "alice")["access_token"]
     client = RucioClient(f"{srv2.url}/rucio", token=lambda: token)
     assert client.get_metadata("user.alice", ALICE_PROJECT, plugin="JSON") == {"data_type": "mc"}
     assert client.get_metadata("mc", UUBAR.lpn)["created_at"] == before

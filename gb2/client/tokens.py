@@ -20,11 +20,15 @@ from typing import Any
 
 import jwt
 
+from gb2.fileio import write_atomic
 from gb2.paths import cache_dir, private_dir
 
 
 def token_path(profile: str) -> Path:
-    return cache_dir() / "tokens" / f"{profile}.json"
+    """The profile's token cache; the name is checked so that it stays in the tokens folder."""
+    from gb2.config import check_profile_name
+
+    return cache_dir() / "tokens" / f"{check_profile_name(profile)}.json"
 
 
 def claims(token: str) -> dict[str, Any]:
@@ -74,17 +78,7 @@ class TokenStore:
             **extra,
         }
         private_dir(self.path.parent)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(data, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        write_atomic(self.path, json.dumps(data), mode=0o600)
         return data
 
     def delete(self) -> bool:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from gb2.client.rucio import RucioClient
 from gb2.errors import NotFound, OperationFailed
 from gb2.lfn import Did
+from gb2.paths import path_inside
 from gb2.transfer import fetch, local_path
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def fetch_inputs(runner: JobRunner, lfns: list[str], *, link: bool) -> list[dict
         if replica is None:
             raise NotFound(f"no replica of {did.name}")
         pfn, is_local = choose_pfn(replica, runner.spec.local_ses)
-        dest = runner.workdir / os.path.basename(did.name)
+        dest = path_inside(runner.workdir, os.path.basename(did.name))
         fetch(
             pfn,
             dest,

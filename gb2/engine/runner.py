@@ -29,8 +29,9 @@ from gb2 import jdl
 from gb2.client.diracx import DiracX
 from gb2.engine.inputdata import fetch_inputs
 from gb2.engine.process import Outcome, Payload
-from gb2.errors import Gb2Error
+from gb2.errors import Gb2Error, UnsafePath
 from gb2.jobstates import COMPLETING, DONE, FAILED, RUNNING, Minor
+from gb2.paths import path_inside
 from gb2.sandbox import extract_archive, make_archive
 
 log = logging.getLogger("gb2.engine")
@@ -236,8 +237,8 @@ class JobRunner(threading.Thread):
     def _execute(self, argv: list[str]) -> Outcome | None:
         cpu_limit = self.ad.integer("CPUTime")
         wallclock = 2 * (cpu_limit or 86400) + 300
-        stdout = self.workdir / (self.ad.string("StdOutput") or "std.out")
-        stderr = self.workdir / (self.ad.string("StdError") or "std.err")
+        stdout = self._in_workdir(self.ad.string("StdOutput") or "std.out")
+        stderr = self._in_workdir(self.ad.string("StdError") or "std.err")
         try:
             self.payload = Payload(argv, self.workdir, self._environment(), stdout, stderr, cpu_limit)
         except OSError as exc:
@@ -257,6 +258,13 @@ class JobRunner(threading.Thread):
                 payload.wait()
                 raise JobFailed(Minor.WALLCLOCK_LIMIT)
             self._heartbeat(payload)
+
+    def _in_workdir(self, name: str) -> Path:
+        """A file the JDL names: it must stay in the job's folder (the engine runs as the owner)."""
+        try:
+            return path_inside(self.workdir, name)
+        except UnsafePath as exc:
+            raise JobFailed(Minor.ILLEGAL_JDL, f"{exc}"[:250]) from None
 
     def _heartbeat(self, payload: Payload) -> None:
         data: dict[str, Any] = {"WallClockTime": round(time.monotonic() - payload.started, 1)}
@@ -308,7 +316,10 @@ class JobRunner(threading.Thread):
         files: dict[str, Path] = {}
         for pattern in patterns:
             for match in sorted(glob.glob(pattern, root_dir=self.workdir)):
-                path = self.workdir / match
+                try:  # a pattern such as ../* must not ship the owner's files
+                    path = path_inside(self.workdir, match)
+                except UnsafePath:
+                    continue
                 if path.is_file() and not path.is_symlink() and not match.startswith(".gb2"):
                     files[match] = path
         if not files:

@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gb2 server: {exc}", file=sys.stderr)
         return 2
     print(server.url, flush=True)
+    print(f"gb2 server: logins are approved only with the secret in {settings.login_secret_path}", file=sys.stderr)
     server.serve_forever()
     return 0
 

@@ -9,20 +9,16 @@ login, as DiracX does.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
 
+from gb2.server import keys
 from gb2.server.db import Database
 from gb2.server.settings import ServerSettings, User
 
@@ -104,8 +100,9 @@ class Authority:
         self.settings = settings
         self.db = db
         self.issuer = ""  # set once the server knows its URL
-        self._key, self.kid = _load_or_create_key(settings.data_dir / "keys")
+        self._key, self.kid = keys.signing_key(settings.data_dir / "keys")
         self._public = self._key.public_key()
+        self._login_secret = keys.secret(settings.login_secret_path)
 
     # -- keys -------------------------------------------------------------------------
     def jwks(self) -> dict:
@@ -273,6 +270,17 @@ class Authority:
             )
         return device_code, user_code, 600
 
+    def check_login_secret(self, presented: str | None) -> None:
+        """Only the server's owner may approve a login: they alone can read the login secret.
+
+        This machine is the identity provider, and anyone who can reach the port
+        could otherwise log in as the owner (or any configured user).
+        """
+        if not presented or not secrets.compare_digest(presented.strip().encode(), self._login_secret.strip()):
+            raise AuthFailure(
+                "this embedded server approves logins only with its owner's login secret "
+                "(gb2_proxy_init on the owner's account presents it)", 403)
+
     def approve_device_flow(self, user_code: str, username: str) -> None:
         user = self.settings.user(username)
         if user is None:
@@ -336,27 +344,3 @@ class Authority:
         if not rows or rows[0]["expires"] < time.time():
             raise AuthFailure("Cannot authenticate with given credentials")
         return rows[0]["account"]
-
-
-def _load_or_create_key(key_dir: Path) -> tuple[Ed25519PrivateKey, str]:
-    """The server's signing key, kept across restarts so issued tokens stay valid."""
-    key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = key_dir / "signing-key.pem"
-    if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        assert isinstance(key, Ed25519PrivateKey)
-    else:
-        key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(pem)
-        os.replace(tmp, path)
-    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    kid = hashlib.sha256(raw).hexdigest()[:32]
-    return key, kid

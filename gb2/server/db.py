@@ -7,6 +7,7 @@ failing half-way through a transaction.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import threading
@@ -31,12 +32,27 @@ def _regexp(pattern: str | None, value: object) -> bool:
     return re.search(pattern, str(value)) is not None
 
 
+def _make_private(path: Path) -> None:
+    """The database holds tokens and device codes: 0600, with its WAL and shared-memory files.
+
+    The file is created before SQLite opens it, because SQLite gives the ``-wal``
+    and ``-shm`` files the database file's permissions.
+    """
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.chmod(f"{path}{suffix}", 0o600)
+        except FileNotFoundError:
+            pass
+
+
 class Database:
     """A SQLite database file shared by the server's threads."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _make_private(self.path)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()

@@ -1,8 +1,11 @@
 """DiracX's ``/api/auth`` routes: device flow, token grants, revocation, userinfo.
 
 The identity provider is this machine: fetching ``verification_uri_complete``
-logs in the local user (or the user named by OIDC's ``login_hint``), which is
-what a browser login at a real IdP would do.
+with the server's login secret in the ``X-Gb2-Login-Secret`` header approves the
+login for the server's owner (or for the configured user named by OIDC's
+``login_hint``), which is what a browser login at a real IdP would do. Without
+the secret (another account on this machine, a page opened by anyone) the
+approval is refused: the secret is a 0600 file in the owner's 0700 data dir.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from gb2 import DIRACX_CLIENT_ID
+from gb2 import DIRACX_CLIENT_ID, LOGIN_SECRET_HEADER
 from gb2.server.auth import AuthFailure
 from gb2.server.http import ApiError, diracx_route, json_response, threadpool
 from gb2.server.state import ServerState
@@ -51,6 +54,7 @@ def routes(state: ServerState) -> list[Route]:
         user_code = request.query_params.get("user_code")
         if not user_code:
             raise ApiError(422, "user_code is a required query parameter")
+        authority.check_login_secret(request.headers.get(LOGIN_SECRET_HEADER))
         username = request.query_params.get("login_hint") or state.settings.default_user.username
         await threadpool(authority.approve_device_flow, user_code, username)
         return RedirectResponse(f"{state.base_url}/api/auth/device/complete/finished", status_code=307)

@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import json
 import os
-import secrets
 import time
 import uuid
 from datetime import datetime, timezone
@@ -25,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from gb2.server import keys
 from gb2.server.auth import AuthorizedUser
 from gb2.server.http import ApiError, diracx_route, json_response, read_json, threadpool
 from gb2.server.jobdb import JobDB, now_ts
@@ -68,7 +68,7 @@ class SandboxStore:
         self.root = state.settings.sandbox_root
         self.root.mkdir(parents=True, exist_ok=True)
         self.db.apply_schema(SCHEMA)
-        self.secret = _load_secret(state.settings.data_dir / "keys" / "s3-secret")
+        self.secret = keys.secret(state.settings.data_dir / "keys" / "s3-secret")
 
     # -- naming ----------------------------------------------------------------------
     @staticmethod
@@ -182,17 +182,6 @@ class SandboxStore:
     def unassign(self, job_ids: list[int]) -> None:
         with self.db.write() as c:
             c.executemany("DELETE FROM sandbox_jobs WHERE JobID=?", [(j,) for j in job_ids])
-
-
-def _load_secret(path: Path) -> bytes:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if path.exists():
-        return path.read_bytes()
-    value = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(value)
-    return value
 
 
 def setup(state: ServerState) -> None:

@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 
+from gb2.paths import private_dir
 from gb2.server.settings import ServerSettings
 from gb2.server.state import ServerState
 
@@ -28,7 +29,7 @@ class ServerAlreadyRunning(RuntimeError):
 
 def _lock_data_dir(data_dir) -> int:  # type: ignore[no-untyped-def]
     """One server per data directory: the lock lives as long as the process."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     fd = os.open(data_dir / "server.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -15,9 +15,13 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gb2 import DEFAULT_GROUP, VO
+from gb2 import DEFAULT_GROUP, LOGIN_SECRET_FILE, VO
 
 USERNAME_RE = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
+#: Names no login may take: ``root`` is the catalogue's administrator account (as in Rucio).
+RESERVED_USERNAMES = frozenset({"root"})
+#: What a local Unix account named root becomes: an ordinary user like any other.
+LOCAL_ROOT_USERNAME = "localroot"
 
 DEFAULT_GROUPS: dict[str, list[str]] = {
     "belle": ["NormalUser"],
@@ -49,7 +53,19 @@ def local_username() -> str:
     name = re.sub(r"[^a-z0-9_.-]", "", name.lower()) or "user"
     if not USERNAME_RE.match(name):
         name = "u" + name
+    if name in RESERVED_USERNAMES:
+        name = LOCAL_ROOT_USERNAME
     return name[:32]
+
+
+def check_username(name: str, where: str = "") -> str:
+    """A configured user's name, refused if invalid or reserved for the administrator."""
+    suffix = f" in {where}" if where else ""
+    if not USERNAME_RE.match(name):
+        raise ValueError(f"invalid user name{suffix}: {name!r} (lowercase letters, digits, _.-; at most 32)")
+    if name in RESERVED_USERNAMES:
+        raise ValueError(f"user name {name!r}{suffix} is reserved for the catalogue's administrator")
+    return name
 
 
 @dataclass
@@ -91,6 +107,8 @@ class ServerSettings:
         self.data_dir = Path(self.data_dir)
         if not self.users:
             self.users = [User(local_username())]
+        for user in self.users:
+            check_username(user.username)
 
     @property
     def default_user(self) -> User:
@@ -105,6 +123,11 @@ class ServerSettings:
 
     def group_properties(self, group: str) -> list[str]:
         return list(self.groups.get(group, []))
+
+    @property
+    def login_secret_path(self) -> Path:
+        """The secret that approves device-flow logins: readable by the server's owner only."""
+        return self.data_dir / LOGIN_SECRET_FILE
 
     @property
     def db_path(self) -> Path:
@@ -132,9 +155,7 @@ def load_users_file(path: Path) -> list[User]:
     doc = yaml.safe_load(path.read_text()) or {}
     users = []
     for entry in doc.get("users", []):
-        name = str(entry["username"])
-        if not USERNAME_RE.match(name):
-            raise ValueError(f"invalid user name in {path}: {name!r}")
+        name = check_username(str(entry["username"]), str(path))
         groups = tuple(entry.get("groups") or [DEFAULT_GROUP])
         users.append(User(name, groups, entry.get("password")))
     return users
@@ -143,9 +164,7 @@ def load_users_file(path: Path) -> list[User]:
 def parse_user_option(spec: str) -> User:
     """``name[:group1,group2][:password]`` as given to ``--user``."""
     parts = spec.split(":")
-    name = parts[0]
-    if not USERNAME_RE.match(name):
-        raise ValueError(f"invalid user name: {name!r}")
+    name = check_username(parts[0])
     groups = tuple(g for g in (parts[1].split(",") if len(parts) > 1 and parts[1] else []) if g)
     password = parts[2] if len(parts) > 2 else None
     return User(name, groups or (DEFAULT_GROUP,), password)

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gb2.paths import private_dir
 from gb2.server.auth import SCHEMA as AUTH_SCHEMA
 from gb2.server.auth import Authority
 from gb2.server.db import Database
@@ -29,7 +30,7 @@ class ServerState:
 
     @classmethod
     def create(cls, settings: ServerSettings) -> ServerState:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)  # tokens, device codes and keys live here
         db = Database(settings.db_path)
         db.apply_schema(AUTH_SCHEMA)
         return cls(settings=settings, db=db, authority=Authority(settings, db))

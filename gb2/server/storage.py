@@ -10,6 +10,7 @@ below their own ``/belle/user/<name>/``.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -19,6 +20,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from gb2.checksum import Adler32
+from gb2.lfn import name_problem
 from gb2.server.auth import AuthFailure
 from gb2.server.http import ApiError, diracx_route, json_response, threadpool
 from gb2.server.settings import ServerSettings
@@ -31,13 +33,36 @@ class _BigChunkFileResponse(FileResponse):
 
 
 def se_path(settings: ServerSettings, se_name: str, lfn: str) -> Path:
-    """Where the replica of ``lfn`` on ``se_name`` lives on disk."""
-    rel = lfn.lstrip("/")
+    """Where the replica of ``lfn`` on ``se_name`` lives on disk (canonical names only)."""
+    problem = name_problem(lfn)
+    if problem:
+        raise ApiError(400, f"invalid path {lfn!r}: {problem}")
     root = (settings.se_root / se_name).resolve()
-    path = (root / rel).resolve()
+    path = (root / lfn.lstrip("/")).resolve()
     if root not in path.parents:
         raise ApiError(400, f"invalid path {lfn!r}")
     return path
+
+
+#: Percent-encoded bytes that would hide a separator or a NUL from the segment checks.
+_ENCODED_SEPARATOR = re.compile(rb"%(2f|5c|00)", re.IGNORECASE)
+
+
+def requested_lfn(request: Request) -> str:
+    """The LFN of a ``/se/<SE>/<lfn>`` request, canonical or refused with 400.
+
+    Authorisation must look at the name the file system will use, so the path is
+    checked as sent (no encoded separators) and after decoding (no ``.``, ``..``
+    or empty segments) before anyone compares it with a user's area.
+    """
+    raw = request.scope.get("raw_path") or b""
+    if _ENCODED_SEPARATOR.search(raw):
+        raise ApiError(400, "invalid path: encoded separators are not allowed")
+    lfn = "/" + request.path_params["path"]
+    problem = name_problem(lfn)
+    if problem:
+        raise ApiError(400, f"invalid path {lfn!r}: {problem}")
+    return lfn
 
 
 def http_pfn(base_url: str, se_name: str, lfn: str) -> str:
@@ -67,7 +92,7 @@ def routes(state: ServerState) -> list[Route]:
         se_name = request.path_params["se"]
         if se_name not in SE_NAMES:
             raise ApiError(404, f"unknown storage element {se_name}")
-        lfn = "/" + request.path_params["path"]
+        lfn = requested_lfn(request)
         return se_name, lfn, se_path(settings, se_name, lfn)
 
     @diracx_route

@@ -73,6 +73,7 @@ def job_action_report(session: Any, action_name: str, selection: Selection, *, f
 def job_output_report(session: Any, selection: Selection, *, by_project: bool, dest: Path, as_json: bool) -> int:
     """gbasf2's layout: ``log/<jobid>/`` for -j, ``log/<project>/<jobid>/`` for -p."""
     from gb2.joboutput import fetch_outputs
+    from gb2.paths import path_inside
     from gb2.status import iter_jobs
 
     dx = session.diracx
@@ -87,7 +88,8 @@ def job_output_report(session: Any, selection: Selection, *, by_project: bool, d
             print("Please wait...")
 
     def dest_of(job_id: int, project: str) -> Path:
-        return dest / project / str(job_id) if by_project else dest / str(job_id)
+        # The project name comes from the server: it must not lead out of log/.
+        return path_inside(dest, f"{project}/{job_id}" if by_project else str(job_id))
 
     outcome = fetch_outputs(dx, jobs, dest_of)
     if as_json:

@@ -236,7 +236,8 @@ def dx(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory)
 
     tmp = tmp_path_factory.mktemp(f"dx-{request.param}")
     if request.param == "embedded":
-        return DiracXTarget("embedded", request.getfixturevalue("embedded_grid").url, None, tmp)
+        server = request.getfixturevalue("embedded_grid")
+        return DiracXTarget("embedded", server.url, None, tmp, login_secret=server.settings.login_secret_path)
     real = request.getfixturevalue("real_diracx")
     return DiracXTarget("real", real.url, real.idp_url, tmp, real.info)
 
@@ -248,7 +249,8 @@ def rucio(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
     if request.param == "embedded":
         server = request.getfixturevalue("embedded_grid")
-        login = DiracXTarget("embedded", server.url, None, tmp_path_factory.mktemp("rucio-embedded"))
+        login = DiracXTarget("embedded", server.url, None, tmp_path_factory.mktemp("rucio-embedded"),
+                             login_secret=server.settings.login_secret_path)
         tokens = {name: login.login(name) for name in ("alice", "bob")}
         clients = {name: (lambda dx=dx: RucioClient(f"{server.url}/rucio", token=dx.access_token))
                    for name, dx in tokens.items()}  # fmt: skip

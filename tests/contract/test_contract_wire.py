@@ -34,7 +34,8 @@ def q(name: str) -> str:
 @pytest.fixture(scope="module")
 def dx_sides(embedded_grid, real_diracx, tmp_path_factory) -> list[Side]:
     sides = []
-    for target in (DiracXTarget("embedded", embedded_grid.url, None, tmp_path_factory.mktemp("we")),
+    for target in (DiracXTarget("embedded", embedded_grid.url, None, tmp_path_factory.mktemp("we"),
+                                login_secret=embedded_grid.settings.login_secret_path),
                    DiracXTarget("real", real_diracx.url, real_diracx.idp_url, tmp_path_factory.mktemp("wr"))):  # fmt: skip
         sides.append(Side(target.name, target.url, target.login("alice").access_token(), target.login("bob").access_token()))
     return sides
@@ -110,7 +111,8 @@ def test_diracx_wire(dx_sides, case):
 
 @pytest.fixture(scope="module")
 def rucio_sides(embedded_grid, real_rucio, tmp_path_factory) -> list[Side]:
-    login = DiracXTarget("embedded", embedded_grid.url, None, tmp_path_factory.mktemp("wre"))
+    login = DiracXTarget("embedded", embedded_grid.url, None, tmp_path_factory.mktemp("wre"),
+                         login_secret=embedded_grid.settings.login_secret_path)
     embedded = Side("embedded", f"{embedded_grid.url}/rucio", login.login("alice").access_token(),
                     login.login("bob").access_token())  # fmt: skip
     real = Side("real", real_rucio.url, real_rucio.token("alice"), real_rucio.token("bob"))

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from gb2.lfn import NAME_RE, scope_for
+from gb2.lfn import name_problem, scope_for
 from gb2.server.rucio import meta as didmeta
 from gb2.server.rucio.errors import RucioError, access_denied, did_not_found
 from gb2.server.rucio.schema import DID_TYPES, SCHEMA
@@ -122,8 +122,11 @@ class Catalog:
 
     def check_name(self, c: sqlite3.Connection, account: str | None, scope: str, name: str) -> None:
         """Belle II names are absolute paths; a user's names must lie in the user's scope."""
-        if not NAME_RE.match(name) or "//" in name:
-            raise RucioError("InvalidObject", f"Problem validating name : '{name}' is not a valid Belle II DID name")
+        problem = name_problem(name)
+        if problem:
+            shown = name.encode("unicode_escape").decode() if isinstance(name, str) else repr(name)
+            raise RucioError("InvalidObject",
+                             f"Problem validating name : '{shown}' is not a valid Belle II DID name ({problem})")
         if account not in (None, ROOT):
             scopes = {r["scope"] for r in c.execute("SELECT scope FROM rucio_scopes")}
             if scope_for(name, scopes) != scope:

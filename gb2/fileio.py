@@ -1,0 +1,52 @@
+"""Local writes that never lose data silently.
+
+A write to a full or read-only disk may store fewer bytes than it was given
+(a short write) before it fails. Everything gb2 writes locally goes through
+these helpers: every byte is accounted for, a failure is a one-line
+:class:`LocalWriteFailed` with the operating system's reason, and a small file
+(config, tokens, lists) only gets its final name once it is complete on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from gb2.errors import LocalWriteFailed
+
+
+def write_all(fd: int, data: bytes | bytearray | memoryview) -> int:
+    """Write every byte of ``data`` to ``fd`` (looping over short writes); returns the count."""
+    view = memoryview(data)
+    done = 0
+    while done < len(view):
+        done += os.write(fd, view[done:])
+    return done
+
+
+def reason(exc: OSError) -> str:
+    """The operating system's words for a failed write ("No space left on device")."""
+    return exc.strerror or str(exc)
+
+
+def write_atomic(path: Path, data: str | bytes, *, mode: int = 0o644) -> Path:
+    """Replace ``path`` with ``data`` through a temporary file created with ``mode``.
+
+    The temporary file is removed if anything fails, so neither a partial file nor
+    ``<name>.tmp`` is left behind.
+    """
+    payload = data.encode() if isinstance(data, str) else data
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        try:
+            write_all(fd, payload)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise LocalWriteFailed(f"cannot write {path}: {reason(exc)}") from None
+    return path
