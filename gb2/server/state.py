@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from gb2.paths import private_dir
 from gb2.server.auth import SCHEMA as AUTH_SCHEMA
@@ -12,8 +12,21 @@ from gb2.server.auth import Authority
 from gb2.server.db import Database
 from gb2.server.settings import ServerSettings
 
-if TYPE_CHECKING:
-    from gb2.engine.engine import Engine
+
+class JobEngine(Protocol):
+    """What the server asks of its job engine (:class:`gb2.engine.engine.Engine`).
+
+    The engine depends on the server (it reads the job database through this state);
+    the server only starts, wakes and stops it, so it names it by this protocol.
+    """
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def wake(self) -> None: ...
+
+    def busy(self) -> bool: ...
 
 
 @dataclass
@@ -22,7 +35,7 @@ class ServerState:
     db: Database
     authority: Authority
     base_url: str = ""
-    engine: Engine | None = None
+    engine: JobEngine | None = None
     #: Per-area singletons registered by route modules (e.g. the Rucio catalogue).
     services: dict[str, Any] = field(default_factory=dict)
     #: monotonic time of the last request (the idle shutdown watches it).

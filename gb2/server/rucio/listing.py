@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from gb2.server.rucio.catalog import TREE_CTE
+from gb2.server.rucio.schema import TREE_CTE
 
 if TYPE_CHECKING:
     from gb2.server.rucio.catalog import Catalog

@@ -1,4 +1,5 @@
-"""File replicas: registration (which creates file DIDs), deletion, and Rucio's replica listing.
+"""File replicas: deletion and Rucio's replica listing (registration, which creates file
+DIDs, is the catalogue's: :meth:`gb2.server.rucio.catalog.Catalog.add_replicas`).
 
 ``list_replicas`` streams one record per file, resolving datasets and containers
 recursively, in Rucio's shape: ``pfns`` (PFN -> rse, domain, priority, ...),
@@ -10,110 +11,16 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from gb2.checksum import normalise_adler32
-from gb2.server.rucio import meta as didmeta
 from gb2.server.rucio import rses as rsemod
-from gb2.server.rucio.catalog import ROOT, TREE_CTE
 from gb2.server.rucio.errors import RucioError, access_denied
+from gb2.server.rucio.schema import ROOT, TREE_CTE
 from gb2.server.rucio.util import now, placeholders, rucio_date
 from gb2.server.topology import storage_element
 
 if TYPE_CHECKING:
     from gb2.server.rucio.catalog import Catalog
-
-STATES = {"A": "AVAILABLE", "U": "UNAVAILABLE", "C": "COPYING", "B": "BAD", "D": "BEING_DELETED",
-          "S": "SOURCE", "T": "TEMPORARY_UNAVAILABLE"}
-
-
-def _state(value: Any) -> str:
-    text = str(value or "AVAILABLE").upper()
-    return STATES.get(text, text)
-
-
-def add_replicas(cat: Catalog, account: str | None, rse: str, files: Sequence[dict]) -> None:
-    """Register replicas of files on an RSE, creating the file DIDs that do not exist yet."""
-    if not files:
-        raise RucioError("InvalidObject", "Problem validating files : no files given")
-    cat.require_rse(rse)
-    cat.undertake()
-    with cat.db.write() as c:
-        _add(cat, c, account, rse, files)
-
-
-def register_missing(cat: Catalog, c: sqlite3.Connection, account: str | None, rse: str, files: Sequence[dict]) -> None:
-    """Attach with ``rse``: register the files that carry sizes and are not replicated there yet."""
-    cat.require_rse(rse)
-    rse_int = cat.rse_ids[rse]
-    todo = []
-    for f in files:
-        row = cat.find(c, f.get("scope", ""), f.get("name", ""))
-        has = row is not None and c.execute(
-            "SELECT 1 FROM rucio_replicas WHERE did_id=? AND rse=?", (row["id"], rse_int)).fetchone()
-        if not has and f.get("bytes") is not None:
-            todo.append(f)
-    if todo:
-        _add(cat, c, account, rse, todo)
-
-
-def _check_rse_permission(cat: Catalog, account: str | None, rse: str) -> None:
-    if account in (None, ROOT):
-        return
-    if cat.rse_kind(rse) != "TMP":
-        raise access_denied(f"Account {account} can not add replicas on {rse}: users may write only to TMP storage")
-
-
-def _add(cat: Catalog, c: sqlite3.Connection, account: str | None, rse: str, files: Sequence[dict]) -> None:
-    _check_rse_permission(cat, account, rse)
-    rse_int = cat.rse_ids[rse]
-    ts = now()
-    new_replicas = []
-    for f in files:
-        scope, name = f.get("scope"), f.get("name")
-        if not scope or not name or f.get("bytes") is None:
-            raise RucioError("InvalidObject", "Problem validating files : scope, name and bytes are required")
-        cat.require_owner(c, account, scope, "add replicas")
-        adler = normalise_adler32(f.get("adler32"))
-        size = int(f["bytes"])
-        row = cat.find(c, scope, name)
-        if row is None:
-            row = _new_file(cat, c, account, scope, name, size, adler, f, ts)
-        else:
-            _check_consistent(row, size, adler)
-        if c.execute("SELECT 1 FROM rucio_replicas WHERE did_id=? AND rse=?", (row["id"], rse_int)).fetchone():
-            raise RucioError("Duplicate", f"File replica already exists: {scope}:{name} on {rse}")
-        new_replicas.append((row["id"], rse_int, _state(f.get("state")), size, ts, ts))
-    c.executemany("INSERT INTO rucio_replicas VALUES (?,?,?,?,?,?)", new_replicas)
-
-
-def _new_file(cat: Catalog, c: sqlite3.Connection, account: str | None, scope: str, name: str,
-              size: int, adler: str | None, f: dict, ts: float) -> sqlite3.Row:
-    cat.check_name(c, account, scope, name)
-    if cat.is_tombstoned(c, scope, name):
-        raise RucioError("DataIdentifierAlreadyExists", f"Data Identifier {scope}:{name} already existed and was deleted: names cannot be reused")
-    meta = dict(f.get("meta") or {})
-    events = meta.pop("events", None)
-    guid = meta.pop("guid", None) or f.get("guid")
-    c.execute(
-        "INSERT INTO rucio_dids (scope, name, did_type, account, is_open, bytes, events, adler32, md5, "
-        "guid, created_at, updated_at) VALUES (?,?,'FILE',?,0,?,?,?,?,?,?,?)",
-        (scope, name, account or ROOT, size, events, adler, f.get("md5"), guid, ts, ts),
-    )
-    row = cat.require(c, scope, name)
-    if meta:
-        didmeta.apply(c, row, meta)
-    return row
-
-
-def _check_consistent(row: sqlite3.Row, size: int, adler: str | None) -> None:
-    ident = f"{row['scope']}:{row['name']}"
-    if row["did_type"] != "FILE":
-        raise RucioError("UnsupportedOperation", f"{ident} is a {row['did_type']}, not a file")
-    if row["bytes"] != size or (adler and row["adler32"] and adler != row["adler32"]):
-        raise RucioError("FileConsistencyMismatch",
-                         f"(bytes, adler32) of {ident} differ from the catalogue: ({size}, {adler}) != ({row['bytes']}, {row['adler32']})")
-
 
 def delete_replicas(cat: Catalog, account: str | None, rse: str, files: Sequence[dict]) -> list[tuple[str, str]]:
     """Remove replicas (root, or a user for own-scope replicas on TMP storage); returns disk paths to drop."""

@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gb2.server.rucio import rses as rsemod
-from gb2.server.rucio.catalog import ROOT
 from gb2.server.rucio.errors import RucioError, access_denied
 from gb2.server.rucio.replicas import files_of, replica_map
+from gb2.server.rucio.schema import ROOT
 from gb2.server.rucio.util import now, rucio_date
 
 if TYPE_CHECKING:

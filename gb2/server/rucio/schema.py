@@ -1,4 +1,5 @@
-"""SQLite tables of the embedded Rucio catalogue, and Rucio's DID-column vocabulary.
+"""SQLite tables of the embedded Rucio catalogue, the root account, the recursive DID
+walk its modules share, and Rucio's DID-column vocabulary.
 
 Sized for datasets of 100,000 files: integer DID ids, covering indexes on the
 content and replica tables (both directions), ``WITHOUT ROWID`` association
@@ -98,6 +99,15 @@ CREATE TABLE IF NOT EXISTS rucio_rules (
 );
 CREATE INDEX IF NOT EXISTS rucio_rules_expires ON rucio_rules(expires_at) WHERE expires_at IS NOT NULL;
 """
+
+#: The root account: owns the official scopes and may do anything.
+ROOT = "root"
+
+#: Recursive walk from one DID down to every descendant (including itself).
+TREE_CTE = (
+    "WITH RECURSIVE tree(id) AS (SELECT ? UNION "
+    "SELECT c.child_id FROM rucio_contents c JOIN tree ON c.parent_id = tree.id) "
+)
 
 #: Every column of Rucio's ``dids`` table, in the order ``GET .../meta`` lists them.
 DID_COLUMNS: tuple[str, ...] = (

@@ -25,7 +25,6 @@ from typing import Any
 from gb2.checksum import Adler32
 from gb2.lfn import datablock, describe_lpn, official_file_name, scope_for
 from gb2.server.rucio.catalog import Catalog
-from gb2.server.rucio.replicas import add_replicas
 
 log = logging.getLogger("gb2.server.rucio")
 
@@ -144,7 +143,7 @@ def _seed_dataset(cat: Catalog, ds: SampleDataset) -> None:
         files.append({"scope": scope, "name": lfn, "bytes": len(data), "adler32": adler.hexdigest(),
                       "meta": {"events": events}})
     for rse in ds.rses:
-        add_replicas(cat, None, rse, files)
+        cat.add_replicas(None, rse, files)
     block = ds.datablocks[0]
     cat.add_did(None, scope, ds.lpn, "CONTAINER", meta=ds.meta)
     cat.add_did(None, scope, block, "DATASET")

@@ -43,7 +43,7 @@ def routes(state: ServerState) -> list[Route]:
         files = param(body, "files")
         if not isinstance(files, list):
             raise RucioError("InvalidObject", "Problem validating files : a list is required")
-        await threadpool(replicas.add_replicas, cat, account, param(body, "rse"), files)
+        await threadpool(cat.add_replicas, account, param(body, "rse"), files)
         return created()
 
     @rucio_route
