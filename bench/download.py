@@ -10,9 +10,9 @@ server, then fetches them three ways from the same storage element over HTTP on
 * curl: ``curl -o`` in parallel, when curl is installed (an outside reference);
 * the baseline is the faster of those two, since a download has to write its bytes;
 * httpx in memory: httpx GETs, bytes discarded (for reference: gb2's API client);
-* gb2 transfer code: :func:`gb2.transfer.fetch` on the same URLs (adler32 while
+* gb2 transfer code: :func:`gb2.data.transfer.fetch` on the same URLs (adler32 while
   streaming, temp file, verification, rename), without the Downloader around it;
-* gb2 library: :class:`gb2.download.Downloader` (adler32 while streaming, temp
+* gb2 library: :class:`gb2.data.download.Downloader` (adler32 while streaming, temp
   file, fsync, verification, rename);
 * gb2_ds_get: the command, as a subprocess, start-up and catalogue lookups included.
 
@@ -59,13 +59,13 @@ def main() -> int:
            "GB2_DATA_DIR": str(work / "data"), "GB2_PROFILE": "bench"}  # fmt: skip
     os.environ.update(env)
 
-    from gb2.catalog import register_outputs
     from gb2.client.diracx import DiracX
     from gb2.client.rucio import RucioClient
     from gb2.client.tokens import TokenStore
     from gb2.config import Config, Profile
-    from gb2.download import Downloader, plan_download
-    from gb2.transfer import fetch
+    from gb2.data.download import Downloader, plan_download
+    from gb2.data.register import register_outputs
+    from gb2.data.transfer import fetch
     from tests.helpers import browser_approval
 
     # The server runs in its own process, as it does for users: the clients measured

@@ -57,10 +57,10 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=100)
     parser.add_argument("--search-jobs", type=int, default=10000)
     args = parser.parse_args()
-    from gb2 import jdl
     from gb2.client.diracx import DiracX
     from gb2.client.tokens import TokenStore
-    from gb2.submit import Submitter
+    from gb2.jobs import jdl
+    from gb2.jobs.submit import Submitter
     from tests.helpers import browser_approval
 
     work = Path(tempfile.mkdtemp(prefix="gb2-bench-engine-"))

@@ -47,13 +47,13 @@ def main() -> int:
            "GB2_DATA_DIR": str(work / "data"), "GB2_PROFILE": "bench"}  # fmt: skip
     os.environ.update(env)
 
-    from gb2 import jdl
     from gb2.client.diracx import DiracX
     from gb2.client.tokens import TokenStore
     from gb2.config import Config, Profile
+    from gb2.jobs import jdl
+    from gb2.jobs.submit import Submitter
     from gb2.server.runner import EmbeddedServer
     from gb2.server.settings import ServerSettings, User
-    from gb2.submit import Submitter
     from tests.helpers import browser_approval
 
     server = EmbeddedServer(ServerSettings(data_dir=work / "server", run_engine=False, users=[User("alice")])).start()

@@ -30,13 +30,13 @@ gb2 addition: --json  {"checks": [{"name", "status", "detail"}], "ok"} or
 @json_option
 @common
 def cli(failed_job: int | None, as_json: bool, profile: str | None, debug: bool) -> int:
-    from gb2 import diagnostic
     from gb2.errors import ExitCode
+    from gb2.jobs import diagnosis
     from gb2.ui.output import print_json
 
     if failed_job is None:
-        checks = diagnostic.check_setup(profile)
-        ok = all(c.status != diagnostic.FAIL for c in checks)
+        checks = diagnosis.check_setup(profile)
+        ok = all(c.status != diagnosis.FAIL for c in checks)
         if as_json:
             print_json({"checks": [c.as_json() for c in checks], "ok": ok})
         else:
@@ -46,7 +46,7 @@ def cli(failed_job: int | None, as_json: bool, profile: str | None, debug: bool)
 
     from gb2.session import Session
 
-    report = diagnostic.explain_failed_job(Session.open(profile), failed_job)
+    report = diagnosis.explain_failed_job(Session.open(profile), failed_job)
     if as_json:
         print_json(report.as_json())
         return 0

@@ -45,8 +45,8 @@ gb2 notes:
 def cli(datasets, force, failed_lfns, input_dslist, se, new, destination, parallel, user, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
     from pathlib import Path
 
-    from gb2.datasets import read_list_file
-    from gb2.download import Downloader, plan_download, write_list
+    from gb2.data.datasets import read_list_file
+    from gb2.data.download import Downloader, plan_download, write_list
     from gb2.errors import ExitCode
     from gb2.session import Session
     from gb2.ui.output import human_bytes, print_json

@@ -27,7 +27,7 @@ an output are listed (gb2_ds_get downloads only the newest).
 @json_option
 @common
 def cli(datasets, long_, location, user, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
-    from gb2.datasets import list_entries, targets
+    from gb2.data.datasets import list_entries, targets
     from gb2.session import Session
     from gb2.ui.output import human_bytes, print_json
 

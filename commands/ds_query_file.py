@@ -28,7 +28,7 @@ gb2 addition: --json  {"files": [{<key>: value}]}
 @json_option
 @common
 def cli(names: tuple[str, ...], keys: str | None, as_json: bool, profile: str | None, debug: bool) -> int:
-    from gb2.filequery import format_row, parse_keys, query_files
+    from gb2.data.filemeta import format_row, parse_keys, query_files
     from gb2.session import Session
     from gb2.ui.output import print_json
 

@@ -31,7 +31,7 @@ gb2 addition: --json  {"se", "rules": {datablock: rule id}}
 @json_option
 @common
 def rep(lpn: str, dest: str, source: str | None, force: bool, as_json: bool, profile: str | None, debug: bool) -> int:
-    from gb2 import replication
+    from gb2.data import replication
     from gb2.errors import ExitCode
     from gb2.session import Session
     from gb2.ui.output import print_json
@@ -74,7 +74,7 @@ gb2 addition: --json  {"rules": [{"datablock", "rule_id", "se", "state", "ok",
 @json_option
 @common
 def rep_status(lpn: str, as_json: bool, profile: str | None, debug: bool) -> int:
-    from gb2 import replication
+    from gb2.data import replication
     from gb2.errors import ExitCode
     from gb2.session import Session
     from gb2.ui.output import plain_table, print_json

@@ -31,15 +31,15 @@ gb2 additions:
 @json_option
 @common
 def cli(target: str, force: bool, as_json: bool, profile: str | None, debug: bool) -> int:
-    from gb2 import dsrm
+    from gb2.data import remove
     from gb2.errors import BadInput, ExitCode
     from gb2.session import Session
     from gb2.ui.output import human_bytes, print_json
     from gb2.ui.prompts import confirm
 
     session = Session.open(profile)
-    removal = dsrm.plan_removal(session, target)
-    running = dsrm.active_jobs(session, removal)
+    removal = remove.plan_removal(session, target)
+    running = remove.active_jobs(session, removal)
     if running:
         project = removal.lpn.split("/")[4]
         raise BadInput(f"project {project} still has {running} jobs that have not ended: "
@@ -50,7 +50,7 @@ def cli(target: str, force: bool, as_json: bool, profile: str | None, debug: boo
     if not confirm(f"Do you really want to remove {what}?", force=force, what="remove"):
         print("Cancelled: nothing was removed.")
         return ExitCode.FAILED
-    dsrm.remove(session, removal)
+    remove.remove(session, removal)
     if as_json:
         print_json({**removal.as_json(), "removed": True})
     else:

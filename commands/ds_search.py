@@ -50,7 +50,7 @@ def dataset_options(f):  # type: ignore[no-untyped-def]
 
 
 def _print_lpns(lpns: list[str], as_json: bool, key: str) -> None:
-    from gb2.datasets import SEARCH_HEADER
+    from gb2.data.datasets import SEARCH_HEADER
     from gb2.ui.output import print_json
 
     if as_json:
@@ -78,7 +78,7 @@ gb2 additions: --exp, --run, --prod, --release, --global_tag, --data_level,
 @json_option
 @common
 def dataset(as_json: bool, profile: str | None, debug: bool, **criteria: str | None) -> int:
-    from gb2.dssearch import search_datasets
+    from gb2.data.search import search_datasets
     from gb2.session import Session
 
     lpns = search_datasets(Session.open(profile).rucio, criteria)
@@ -101,7 +101,7 @@ Give exactly one of the three options. Collections live under
 @common
 def collection(pattern: str | None, datasets_of: str | None, metadata_of: str | None, as_json: bool,
                profile: str | None, debug: bool) -> int:  # fmt: skip
-    from gb2 import dssearch
+    from gb2.data import search
     from gb2.errors import BadInput
     from gb2.session import Session
     from gb2.ui.output import fields_block, print_json
@@ -110,15 +110,15 @@ def collection(pattern: str | None, datasets_of: str | None, metadata_of: str | 
         raise BadInput("give one of --list_all_collections GLOB, --list_datasets COLLECTION, --get_metadata COLLECTION")
     rucio = Session.open(profile).rucio
     if pattern is not None:
-        names = dssearch.list_collections(rucio, pattern)
+        names = search.list_collections(rucio, pattern)
         if as_json:
             print_json({"collections": names})
         else:
             print("\n".join(names) if names else f"No collection matches {pattern!r}")
     elif datasets_of is not None:
-        _print_lpns(dssearch.collection_datasets(rucio, datasets_of), as_json, "datasets")
+        _print_lpns(search.collection_datasets(rucio, datasets_of), as_json, "datasets")
     else:
-        meta = dssearch.collection_metadata(rucio, metadata_of or "")
+        meta = search.collection_metadata(rucio, metadata_of or "")
         if as_json:
             print_json({"collection": metadata_of, "metadata": meta})
         else:

@@ -66,7 +66,7 @@ def cli(steering, project, release, inputs, input_dslist, files_per_job, sandbox
         jobtype, basf2opt, repetition, output_ds, noscout, resume, as_json, profile, debug) -> int:  # fmt: skip
     from pathlib import Path
 
-    from gb2 import project as prj
+    from gb2.jobs import project as prj
     from gb2.login import hhmmss, proxy_info
     from gb2.session import Session
     from gb2.ui.output import print_json

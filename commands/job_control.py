@@ -57,8 +57,8 @@ def make(action: str) -> click.Command:
     @common
     def cli(projects, job_ids, statuses, user, force, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
         from gb2.errors import BadInput
+        from gb2.jobs.status import resolve_selection
         from gb2.session import Session
-        from gb2.status import resolve_selection
         from gb2.ui.jobactions import job_action_report
 
         projects, job_ids, statuses = split_values(projects), split_values(job_ids), split_values(statuses)

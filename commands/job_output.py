@@ -36,8 +36,8 @@ Exit code: 0 when every selected job's sandbox was fetched, 1 otherwise.""",
 @common
 def cli(projects, job_ids, statuses, user, directory, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
     from gb2.errors import BadInput
+    from gb2.jobs.status import resolve_selection
     from gb2.session import Session
-    from gb2.status import resolve_selection
     from gb2.ui.jobactions import job_output_report
 
     projects, job_ids = split_values(projects), split_values(job_ids)

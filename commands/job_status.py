@@ -40,8 +40,8 @@ gb2 additions:
 @json_option
 @common
 def cli(projects, job_ids, statuses, user, wait, interval, timeout, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
+    from gb2.jobs.status import resolve_selection
     from gb2.session import Session
-    from gb2.status import resolve_selection
     from gb2.ui.reports import job_status_report
 
     session = Session.open(profile)

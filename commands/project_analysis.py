@@ -30,9 +30,9 @@ gb2 additions:
 @json_option
 @common
 def cli(projects, job_ids, statuses, user, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
-    from gb2.analysis import analyse, render
+    from gb2.jobs.analysis import analyse, render
+    from gb2.jobs.status import resolve_selection
     from gb2.session import Session
-    from gb2.status import resolve_selection
     from gb2.ui.output import print_json
 
     session = Session.open(profile)

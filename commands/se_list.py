@@ -27,8 +27,8 @@ gb2 additions:
 @json_option
 @common
 def cli(expression: str | None, as_json: bool, profile: str | None, debug: bool) -> int:
+    from gb2.data.storage_elements import storage_elements
     from gb2.session import Session
-    from gb2.storage_elements import storage_elements
     from gb2.ui.output import human_bytes, plain_table, print_json
 
     ses = storage_elements(Session.open(profile).rucio, expression)

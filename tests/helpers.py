@@ -26,7 +26,7 @@ def login(server: EmbeddedServer, username: str, tmp_path, group: str = "belle")
 
 def jdl(name: str = "job", group: str = "proj", executable: str = "/bin/echo", arguments: str = "hello", **extra) -> str:
     attrs = {"Executable": executable, "Arguments": arguments, "JobName": name, "JobGroup": group, **extra}
-    from gb2 import jdl as codec
+    from gb2.jobs import jdl as codec
 
     return codec.dumps(attrs)
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import httpx
 
-from gb2 import project
-from gb2.checksum import adler32_file
+from gb2.data.checksum import adler32_file
+from gb2.jobs import project
 from gb2.session import Session
 from gb2.standin.eventfile import count_events
 from tests.cli import EXAMPLES, UUBAR
@@ -65,7 +65,7 @@ def test_application_failures_say_what_basf2_said(grid, tmp_path):
         assert row["ApplicationStatus"].startswith("basf2 failed (exit status 1)")
         assert message in row["ApplicationStatus"]
     logs = tmp_path / "logs"
-    from gb2.sandbox import extract_archive
+    from gb2.jobs.sandbox import extract_archive
 
     pfn = session.diracx.job_sandbox(b, "output")[0]
     names = extract_archive(session.diracx.download_sandbox("SB:SandboxSE|" + pfn), logs)

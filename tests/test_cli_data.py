@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gb2.catalog import register_outputs
-from gb2.checksum import adler32_file
 from gb2.client.rucio import RucioClient
+from gb2.data.checksum import adler32_file
+from gb2.data.register import register_outputs
 from tests.cli import COLLECTION, EXAMPLES, RELEASE, UUBAR
 
 NTUPLE = str(EXAMPLES / "ntuple_analysis.py")
@@ -95,7 +95,7 @@ def dropping_readinto(real, dropped: list[bool]):  # type: ignore[no-untyped-def
 
 def test_interrupted_download_is_completed_by_a_second_run(grid, project, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    from gb2.transfer import partial_name
+    from gb2.data.transfer import partial_name
 
     files = rucio_of(grid).resolve("/belle/user/alice/dl")
     first = sorted(files, key=lambda f: f.name)[0]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gb2 import jdl
+from gb2.jobs import jdl
 from tests.cli import CHARGED, COLLECTION, EXAMPLES, RELEASE, SIGNAL, UUBAR
 
 NTUPLE = str(EXAMPLES / "ntuple_analysis.py")

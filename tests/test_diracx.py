@@ -22,9 +22,9 @@ from gb2.errors import (
     ServerUnreachable,
     TokenExpired,
 )
-from gb2.sandbox import extract_archive, make_archive
+from gb2.jobs.sandbox import extract_archive, make_archive
+from gb2.jobs.submit import Submitter
 from gb2.server.settings import User
-from gb2.submit import Submitter
 from tests.helpers import browser_approval, jdl, login
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gb2.client.diracx import DiracX
-from gb2.sandbox import extract_archive, make_archive
+from gb2.jobs.sandbox import extract_archive, make_archive
 from tests.helpers import jdl, login
 
 FAST = {"heartbeat_seconds": 0.5, "engine_poll_seconds": 0.2, "min_cpu_time": 1}

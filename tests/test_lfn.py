@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gb2.lfn import (
+from gb2.data.lfn import (
     Did,
     describe_lpn,
     is_datablock,

@@ -8,10 +8,10 @@ from urllib.parse import quote_plus
 import httpx
 import pytest
 
-from gb2.checksum import adler32_file
 from gb2.client.rucio import RucioClient, exception_class
+from gb2.data.checksum import adler32_file
+from gb2.data.lfn import Did
 from gb2.errors import AuthError, Forbidden, NotFound, RequestRefused
-from gb2.lfn import Did
 from gb2.server.rucio.seed import (
     CHARGED,
     DATA,

@@ -30,9 +30,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gb2 import LOGIN_SECRET_HEADER
-from gb2.checksum import Adler32, adler32_file
 from gb2.client.rucio import RucioClient
 from gb2.client.tokens import token_path
+from gb2.data.checksum import Adler32, adler32_file
 from gb2.server.settings import ServerSettings, User, local_username
 from tests.cli import UUBAR
 from tests.conftest import device_login

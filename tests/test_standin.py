@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gb2.checksum import adler32_file
+from gb2.data.checksum import adler32_file
 from gb2.standin import command
 from gb2.standin.eventfile import (
     EventFileError,

@@ -22,7 +22,7 @@ from gb2 import DIRACX_CLIENT_ID
 from gb2.client.http import Api, raise_for_response
 from gb2.client.tokens import TokenStore, claims
 from gb2.errors import AuthError, BadInput, NotLoggedIn, RequestRefused, TokenExpired
-from gb2.sandbox import sha256_hex
+from gb2.jobs.sandbox import sha256_hex
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 #: DiracX caps ``per_page`` at 10,000.
@@ -205,7 +205,7 @@ class DiracX:
 
     # -- jobs ------------------------------------------------------------------------
     def submit_jdl(self, jdls: list[str]) -> list[dict[str, Any]]:
-        """``POST /api/jobs/jdl``. Not retried once sent: see ``gb2.submit`` for safe retries."""
+        """``POST /api/jobs/jdl``. Not retried once sent: see ``gb2.jobs.submit`` for safe retries."""
         if not jdls:
             return []
         return self._call("POST", "/api/jobs/jdl", idempotent=False, json=jdls).json()

@@ -7,7 +7,7 @@ Retry policy (tenacity, exponential backoff with jitter):
   every call;
 * read timeouts, dropped connections and ``502/503/504`` are retried only for
   idempotent calls: the server may already have acted on a non-idempotent one,
-  and that case is the caller's to reconcile (see ``gb2.submit`` for jobs).
+  and that case is the caller's to reconcile (see ``gb2.jobs.submit`` for jobs).
 
 Failures that remain become :mod:`gb2.errors` exceptions with one-line messages.
 """

@@ -39,8 +39,8 @@ from urllib.parse import quote_plus
 import httpx
 
 from gb2.client.http import Api, raise_for_response
+from gb2.data.lfn import Did, datablock, normalise, scope_for
 from gb2.errors import Forbidden, Gb2Error, NotFound, RequestRefused
-from gb2.lfn import Did, datablock, normalise, scope_for
 
 SERVICE = "Rucio"
 NDJSON = "application/x-json-stream"

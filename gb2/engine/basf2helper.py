@@ -98,8 +98,8 @@ class Helper:
         return 0
 
     def upload(self, outputs: list[tuple[str, int | None]]) -> list[str]:
-        from gb2 import naming
-        from gb2.catalog import register_outputs
+        from gb2.data.register import register_outputs
+        from gb2.jobs import naming
 
         se = self.info["OutputSE"]
         planned = []

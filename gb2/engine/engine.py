@@ -26,9 +26,9 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from gb2 import jdl
 from gb2.engine.runner import JobRunner, JobSpec
-from gb2.jobstates import (
+from gb2.jobs import jdl
+from gb2.jobs.states import (
     CHECKING,
     COMPLETING,
     FAILED,
@@ -41,7 +41,7 @@ from gb2.jobstates import (
     Minor,
 )
 from gb2.server import topology
-from gb2.server.jobdb import JobDB, format_ts
+from gb2.server.diracx.jobdb import JobDB, format_ts
 
 if TYPE_CHECKING:
     from gb2.server.state import ServerState

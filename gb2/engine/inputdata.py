@@ -11,10 +11,10 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from gb2.client.rucio import RucioClient
+from gb2.data.lfn import Did
+from gb2.data.transfer import fetch, local_path
 from gb2.errors import NotFound, OperationFailed
-from gb2.lfn import Did
 from gb2.paths import path_inside
-from gb2.transfer import fetch, local_path
 
 if TYPE_CHECKING:
     from gb2.engine.runner import JobRunner

@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gb2 import jdl
 from gb2.client.diracx import DiracX
 from gb2.engine.inputdata import fetch_inputs
 from gb2.engine.process import Outcome, Payload
 from gb2.errors import Gb2Error, UnsafePath
-from gb2.jobstates import COMPLETING, DONE, FAILED, RUNNING, Minor
+from gb2.jobs import jdl
+from gb2.jobs.sandbox import extract_archive, make_archive
+from gb2.jobs.states import COMPLETING, DONE, FAILED, RUNNING, Minor
 from gb2.paths import path_inside
-from gb2.sandbox import extract_archive, make_archive
 
 log = logging.getLogger("gb2.engine")
 

@@ -24,12 +24,12 @@ log = logging.getLogger("gb2.server")
 #: Sandbox routes use full paths and come before the ``/api/jobs`` mount, which
 #: would otherwise swallow ``/api/jobs/sandbox``.
 AREAS: tuple[tuple[str, str], ...] = (
-    ("gb2.server.routes_wellknown", ""),
-    ("gb2.server.routes_auth", "/api/auth"),
-    ("gb2.server.routes_sandbox", ""),
-    ("gb2.server.routes_jobs", "/api/jobs"),
+    ("gb2.server.diracx.routes.wellknown", ""),
+    ("gb2.server.diracx.routes.auth", "/api/auth"),
+    ("gb2.server.diracx.routes.sandbox", ""),
+    ("gb2.server.diracx.routes.jobs", "/api/jobs"),
     ("gb2.server.storage", ""),
-    ("gb2.server.rucio.routes", "/rucio"),
+    ("gb2.server.rucio.service", "/rucio"),
 )
 
 

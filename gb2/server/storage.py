@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from gb2.checksum import Adler32
-from gb2.lfn import name_problem
+from gb2.data.checksum import Adler32
+from gb2.data.lfn import name_problem
 from gb2.server.auth import AuthFailure
 from gb2.server.http import ApiError, diracx_route, json_response, threadpool
 from gb2.server.settings import ServerSettings

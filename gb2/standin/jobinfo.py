@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gb2.checksum import adler32_file
+from gb2.data.checksum import adler32_file
 from gb2.standin import STANDIN_VERSION
 from gb2.standin.b2log import LOG, LogLevel
 from gb2.standin.runtime import ENV

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from gb2 import jobcontrol
 from gb2.errors import ExitCode
-from gb2.status import Selection
+from gb2.jobs import control
+from gb2.jobs.status import Selection
 from gb2.ui.output import print_json
 from gb2.ui.prompts import confirm
 
@@ -42,21 +42,21 @@ def _plural(n: int) -> str:
 
 def job_action_report(session: Any, action_name: str, selection: Selection, *, force: bool, as_json: bool) -> int:
     """Plan, confirm, act, report. Exit 0 only if every selected job the action applies to changed."""
-    action = jobcontrol.ACTIONS[action_name]
+    action = control.ACTIONS[action_name]
     dx = session.diracx
-    plan = jobcontrol.plan(dx, action, selection)
+    plan = control.plan(dx, action, selection)
     if not as_json:
         print(f"{plan.selected} jobs are selected.")
         for job_id in plan.missing:
             print(f"Job {job_id}: not found among your selection")
         if plan.skipped:
             print(f"Not {action.past} ({_plural(len(plan.skipped))}):")
-            _listing((j, jobcontrol.skipped_reason(action, s)) for j, s in sorted(plan.skipped.items()))
+            _listing((j, control.skipped_reason(action, s)) for j, s in sorted(plan.skipped.items()))
     if plan.job_ids and not confirm(f"Do you want to {action.name} {_plural(len(plan.job_ids))}?", force=force,
                                     what=action.name):  # fmt: skip
         print(f"Cancelled: no job was {action.past}.")
         return ExitCode.FAILED
-    outcome = jobcontrol.execute(dx, plan)
+    outcome = control.execute(dx, plan)
     if as_json:
         print_json(outcome.as_json())
     else:
@@ -72,9 +72,9 @@ def job_action_report(session: Any, action_name: str, selection: Selection, *, f
 
 def job_output_report(session: Any, selection: Selection, *, by_project: bool, dest: Path, as_json: bool) -> int:
     """gbasf2's layout: ``log/<jobid>/`` for -j, ``log/<project>/<jobid>/`` for -p."""
-    from gb2.joboutput import fetch_outputs
+    from gb2.jobs.output import fetch_outputs
+    from gb2.jobs.status import iter_jobs
     from gb2.paths import path_inside
-    from gb2.status import iter_jobs
 
     dx = session.diracx
     jobs = [(int(r["JobID"]), r["Status"], r["JobGroup"]) for r in iter_jobs(dx, selection, ["JobID", "Status", "JobGroup"])]

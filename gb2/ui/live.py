@@ -12,8 +12,8 @@ import sys
 import time
 
 from gb2.client.diracx import DiracX
-from gb2.jobstates import FINAL_STATES
-from gb2.status import Selection, summary_line_counts, wait_until_final
+from gb2.jobs.states import FINAL_STATES
+from gb2.jobs.status import Selection, summary_line_counts, wait_until_final
 
 
 def _line(counts: dict[str, int]) -> str:

@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 from gb2.errors import ExitCode
-from gb2.status import (
+from gb2.jobs.status import (
     Selection,
     all_done,
     iter_jobs,

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from gb2.catalog import register_outputs
-from gb2.checksum import adler32_file
 from gb2.client.diracx import DiracX
 from gb2.client.rucio import RucioClient
 from gb2.client.tokens import TokenStore
 from gb2.config import Config, Profile
+from gb2.data.checksum import adler32_file
+from gb2.data.register import register_outputs
 from tests.contract.targets import DiracXTarget, run_id
 
 BIN = Path(sys.executable).parent
@@ -193,7 +193,7 @@ def test_gb2_commands_against_the_real_servers(user, logged_in, official_dataset
 
 def test_job_control_commands_against_real_diracx(user, logged_in, tmp_path):
     """gb2_job_output, gb2_job_reschedule, gb2_job_kill, gb2_project_analysis and gb2_job_delete on real DiracX."""
-    from gb2.sandbox import make_archive
+    from gb2.jobs.sandbox import make_archive
 
     project = f"ctl{run_id()}"
     submitted = gb2(user, "gbasf2", str(EXAMPLES / "mc_generation.py"), "-p", project, "-s", RELEASE,

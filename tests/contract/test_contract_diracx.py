@@ -13,11 +13,11 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gb2 import jdl
 from gb2.client.diracx import DiracX
 from gb2.errors import AuthError, Forbidden, RequestRefused, TokenExpired
-from gb2.sandbox import extract_archive, make_archive
-from gb2.submit import Submitter
+from gb2.jobs import jdl
+from gb2.jobs.sandbox import extract_archive, make_archive
+from gb2.jobs.submit import Submitter
 from tests.contract.targets import run_id
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"

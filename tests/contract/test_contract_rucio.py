@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from gb2.catalog import register_outputs
-from gb2.checksum import adler32_file
+from gb2.data.checksum import adler32_file
+from gb2.data.register import register_outputs
+from gb2.data.transfer import fetch, local_path
 from gb2.errors import Forbidden, Gb2Error, NotFound
-from gb2.transfer import fetch, local_path
 from tests.contract.targets import run_id
 
 META = {"data_type": "mc", "data_level": "mdst", "campaign_name": "MC15ri_b", "beam_energy": "4S",

@@ -23,8 +23,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from gb2.checksum import normalise_adler32
-from gb2.lfn import name_problem, scope_for
+from gb2.data.checksum import normalise_adler32
+from gb2.data.lfn import name_problem, scope_for
 from gb2.server.rucio import meta as didmeta
 from gb2.server.rucio.errors import RucioError, access_denied, did_not_found
 from gb2.server.rucio.schema import DID_TYPES, ROOT, SCHEMA, TREE_CTE

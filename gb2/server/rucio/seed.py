@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gb2.checksum import Adler32
-from gb2.lfn import datablock, describe_lpn, official_file_name, scope_for
+from gb2.data.checksum import Adler32
+from gb2.data.lfn import datablock, describe_lpn, official_file_name, scope_for
 from gb2.server.rucio.catalog import Catalog
 
 log = logging.getLogger("gb2.server.rucio")

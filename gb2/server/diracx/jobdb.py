@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from gb2 import jdl
-from gb2.jobstates import (
+from gb2.jobs import jdl
+from gb2.jobs.states import (
     COMPLETED,
     COMPLETING,
     DELETED,

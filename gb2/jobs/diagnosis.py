@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from gb2.errors import Gb2Error, NotFound
-from gb2.jobstates import FATAL_STATES, Minor
+from gb2.jobs.states import FATAL_STATES, Minor
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 LOG_FILES = ("Script1_basf2helper.py.log", "std.err", "std.out")
@@ -137,7 +137,7 @@ def classify(status: str, minor: str, application: str) -> tuple[str, str]:
 
 
 def explain_failed_job(session: Any, job_id: int) -> FailedJob:
-    from gb2.joboutput import fetch_one
+    from gb2.jobs.output import fetch_one
 
     dx = session.diracx
     rows = dx.search(["JobID", "Status", "MinorStatus", "ApplicationStatus", "Site", "JobGroup", "JobName",

@@ -3,7 +3,7 @@
 The order is chosen so that bad input costs nothing: the steering file's syntax,
 the options, the inputs and the project name are all checked before anything is
 created; the output datasets and the sandbox are created only after the user
-confirmed; jobs go in idempotent batches (:mod:`gb2.submit`).
+confirmed; jobs go in idempotent batches (:mod:`gb2.jobs.submit`).
 
 JDL of a gb2 basf2 job (the conventions the engine and the job helper share)::
 
@@ -31,15 +31,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gb2 import jdl
 from gb2.client.rucio import FileReplicas, exception_class
-from gb2.datasets import read_list_file, resolve_files, to_lpn
+from gb2.data.datasets import read_list_file, resolve_files, to_lpn
+from gb2.data.lfn import datablock
 from gb2.errors import BadInput, OperationFailed, RequestRefused
-from gb2.lfn import datablock
-from gb2.naming import DATABLOCK_FILES, validate_project
-from gb2.sandbox import SANDBOX_LIMIT, make_archive
+from gb2.jobs import jdl
+from gb2.jobs.naming import DATABLOCK_FILES, validate_project
+from gb2.jobs.sandbox import SANDBOX_LIMIT, make_archive
+from gb2.jobs.submit import Submitter
 from gb2.session import Session
-from gb2.submit import Submitter
 
 RELEASE_RE = re.compile(r"^(release-\d{2}-\d{2}-\d{2}|light-\d{4}-[a-z]+|prerelease-\d{2}-\d{2}-\d{2}[a-z0-9-]*|[0-9a-f]{7,40})$")
 DEFAULT_EVENTS_PER_SECOND = 100.0
@@ -390,7 +390,7 @@ def upload_sandbox(session: Session, plan: Plan) -> tuple[str, list[str]]:
 
 def upload_sandbox_lfns(session: Session, plan: Plan) -> list[str]:
     """--lfn_sandboxfiles: put the -f files on a user storage element as grid files."""
-    from gb2.catalog import register_outputs
+    from gb2.data.register import register_outputs
 
     rse = next((x["rse"] for x in session.rucio.list_rses("type=TMP")), None)
     if rse is None:

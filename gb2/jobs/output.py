@@ -23,7 +23,7 @@ from typing import Any
 from gb2.client.diracx import DiracX
 from gb2.errors import Gb2Error
 from gb2.fileio import reason
-from gb2.sandbox import extract_archive
+from gb2.jobs.sandbox import extract_archive
 
 SANDBOX_SE = "SB:SandboxSE|"
 PARALLEL = 8

@@ -12,9 +12,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from gb2.client.rucio import RucioClient
+from gb2.data.lfn import JOB_ID_KEY
+from gb2.data.transfer import upload
 from gb2.errors import NotFound
-from gb2.lfn import JOB_ID_KEY
-from gb2.transfer import upload
 
 
 def register_outputs(

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from gb2.client.rucio import RucioClient
-from gb2.datasets import did_type, targets
+from gb2.data.datasets import did_type, targets
+from gb2.data.storage_elements import se_kind
 from gb2.errors import BadInput
-from gb2.storage_elements import se_kind
 
 
 @dataclass

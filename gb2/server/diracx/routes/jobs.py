@@ -7,8 +7,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gb2.server.auth import AuthorizedUser
+from gb2.server.diracx.jobdb import Caller, JobDB
 from gb2.server.http import ApiError, diracx_route, json_response, read_json, threadpool
-from gb2.server.jobdb import Caller, JobDB
 from gb2.server.state import ServerState
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from gb2.client.diracx import DiracX
 from gb2.errors import BadInput
-from gb2.jobstates import ALL_STATES, DONE, FINAL_STATES, SUMMARY_KEYS, summary_bucket
+from gb2.jobs.states import ALL_STATES, DONE, FINAL_STATES, SUMMARY_KEYS, summary_bucket
 
 JOB_PARAMETERS = [
     "JobID", "Status", "MinorStatus", "ApplicationStatus", "Site", "JobGroup", "JobName",

@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from gb2.data.lfn import DATABLOCK_SIZE as DATABLOCK_FILES
+from gb2.data.lfn import datablock
 from gb2.errors import BadInput
-from gb2.lfn import DATABLOCK_SIZE as DATABLOCK_FILES
-from gb2.lfn import datablock
 
 PROJECT_RE = re.compile(r"^[A-Za-z0-9+\-_]{1,32}$")
 MAX_PROJECT_LENGTH = 32

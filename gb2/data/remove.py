@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gb2.datasets import is_glob, to_lpn
+from gb2.data.datasets import is_glob, to_lpn
+from gb2.data.lfn import scope_for
 from gb2.errors import BadInput, NotFound
-from gb2.jobstates import FINAL_STATES
-from gb2.lfn import scope_for
+from gb2.jobs.states import FINAL_STATES
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The Dataset Searcher on the command line: what gb2_ds_search does.
 
 Official datasets carry the Dataset Searcher's metadata as Rucio JSON metadata
-(keys in :data:`gb2.lfn.DATASET_META_KEYS`), so a search is one streamed
+(keys in :data:`gb2.data.lfn.DATASET_META_KEYS`), so a search is one streamed
 ``/dids/{scope}/dids/search`` per scope, filtered by the server. gbasf2's flags map
 to those keys; experiment and run take a number or an inclusive range ``A-B``;
 text values take ``*`` wildcards.
@@ -13,8 +13,8 @@ import re
 from typing import Any
 
 from gb2.client.rucio import RucioClient
+from gb2.data.lfn import scope_for
 from gb2.errors import BadInput, NotFound
-from gb2.lfn import scope_for
 
 #: gbasf2 flag (without --) -> catalogue key.
 DATASET_FLAGS: dict[str, str] = {

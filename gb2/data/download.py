@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gb2.client.rucio import FileReplicas, RucioClient
-from gb2.datasets import local_relpath, resolve_files, targets
+from gb2.data.datasets import local_relpath, resolve_files, targets
+from gb2.data.lfn import name_problem
+from gb2.data.transfer import ChecksumMismatch, fetch, local_path, verify
 from gb2.errors import Gb2Error, LocalWriteFailed, UnsafePath
 from gb2.fileio import write_atomic
-from gb2.lfn import name_problem
-from gb2.naming import newest_generations
+from gb2.jobs.naming import newest_generations
 from gb2.paths import path_inside
-from gb2.transfer import ChecksumMismatch, fetch, local_path, verify
 
 HTTP_SCHEMES = ("https://", "http://", "davs://")
 

@@ -26,9 +26,9 @@ from starlette.routing import Route
 
 from gb2.server import keys
 from gb2.server.auth import AuthorizedUser
+from gb2.server.diracx.jobdb import JobDB, now_ts
+from gb2.server.diracx.routes.jobs import body_job_ids, caller_of
 from gb2.server.http import ApiError, diracx_route, json_response, read_json, threadpool
-from gb2.server.jobdb import JobDB, now_ts
-from gb2.server.routes_jobs import body_job_ids, caller_of
 from gb2.server.state import ServerState
 
 BUCKET = "sandboxes"

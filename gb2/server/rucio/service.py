@@ -1,4 +1,4 @@
-"""The Rucio area of the embedded server (mounted under ``/rucio``).
+"""The Rucio half of the embedded server (mounted under ``/rucio``).
 
 ``setup`` creates the catalogue (tables, RSEs, scopes), registers it as
 ``state.services["rucio"]`` and seeds the sample catalogue on the first start
@@ -11,8 +11,8 @@ import logging
 
 from starlette.routing import BaseRoute
 
-from gb2.server.rucio import web_auth, web_dids, web_replicas, web_rses, web_rules
 from gb2.server.rucio.catalog import Catalog
+from gb2.server.rucio.routes import auth, dids, replicas, rses, rules
 from gb2.server.state import ServerState
 
 log = logging.getLogger("gb2.server.rucio")
@@ -30,6 +30,6 @@ def setup(state: ServerState) -> None:
 
 def routes(state: ServerState) -> list[BaseRoute]:
     out: list[BaseRoute] = []
-    for module in (web_auth, web_dids, web_replicas, web_rses, web_rules):
+    for module in (auth, dids, replicas, rses, rules):
         out.extend(module.routes(state))
     return out

@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from gb2.client.rucio import FileReplicas, RucioClient
-from gb2.datasets import resolve_files, targets
+from gb2.data.datasets import resolve_files, targets
+from gb2.data.lfn import JOB_ID_KEY
 from gb2.errors import BadInput
-from gb2.lfn import JOB_ID_KEY
 
 #: gbasf2-style key -> how to read it.
 KEYS = ("lfn", "nEvents", "size", "adler32", "ses", "jobId")

@@ -25,8 +25,8 @@ from urllib.parse import unquote, urljoin, urlparse, urlsplit
 
 import httpx
 
-from gb2.checksum import CHUNK, Adler32, adler32_file, normalise_adler32
 from gb2.client.http import USER_AGENT, raise_for_response, shared_client
+from gb2.data.checksum import CHUNK, Adler32, adler32_file, normalise_adler32
 from gb2.errors import LocalWriteFailed, OperationFailed
 from gb2.fileio import reason, write_all
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gb2.client.rucio import FileReplicas, RucioClient
+from gb2.data.lfn import normalise
 from gb2.errors import BadInput, NotFound
-from gb2.lfn import normalise
 
 GLOB_CHARS = re.compile(r"[*?\[]")
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gb2.client.diracx import DiracX
-from gb2.jobstates import ALL_STATES, DELETED, FATAL_STATES, FINAL_STATES
-from gb2.status import Selection
+from gb2.jobs.states import ALL_STATES, DELETED, FATAL_STATES, FINAL_STATES
+from gb2.jobs.status import Selection
 
 CHUNK = 1000
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gb2.client.diracx import DiracX
-from gb2.status import Selection
+from gb2.jobs.status import Selection
 
 LEVELS = ("Status", "MinorStatus", "ApplicationStatus", "Site")
 JSON_KEYS = ("status", "minor_status", "application_status", "site")  # as in gb2_job_status --json

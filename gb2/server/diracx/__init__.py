@@ -1,0 +1,1 @@
+"""The DiracX half of the embedded server: the job database and DiracX's routes."""
