@@ -76,6 +76,7 @@ MAX_RETRY_AFTER = 30.0
 log = logging.getLogger("gb2.retry")
 
 _client: httpx.Client | None = None
+_client_timeout = 0.0
 _client_lock = threading.Lock()
 
 
@@ -86,11 +87,13 @@ def http_timeout() -> float:
 
 def shared_client() -> httpx.Client:
     """The process-wide connection pool (httpx clients are thread-safe)."""
-    global _client
+    global _client, _client_timeout
     with _client_lock:
-        if _client is None or _client.is_closed:
+        timeout = http_timeout()
+        if _client is None or _client.is_closed or timeout != _client_timeout:
+            _client_timeout = timeout
             _client = httpx.Client(
-                timeout=httpx.Timeout(http_timeout(), connect=min(10.0, http_timeout())),
+                timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
                 headers={"User-Agent": USER_AGENT},
                 follow_redirects=False,
@@ -309,6 +312,10 @@ class Api:
             response = self._retrying(f"{method} {_short(path)}", idempotent)(attempt)
         except RetryableStatus as exc:
             response = exc.response
+            if check:  # it kept saying "try later" for the whole retry budget
+                raise ServerUnreachable(f"{self.service} kept failing (HTTP {response.status_code}, "
+                                        f"{retry_settings()[0]} tries): {error_detail(response)}",
+                                        status_code=response.status_code) from None  # fmt: skip
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from exc
         if check:
