@@ -168,3 +168,38 @@ def test_ctrl_c_stops_retries_at_once(tmp_path, proxies, server):
     assert proc.returncode == 130, err
     assert time.monotonic() - started < 3
     assert err.strip().splitlines()[-1] == "gb2_proxy_init: error: aborted" and "Traceback" not in err
+
+
+# -- the everyday loop -------------------------------------------------------------------------
+
+
+def _assert_loop(report, *, first_try: bool) -> None:
+    detail = report.details()
+    assert report.all_ok, detail
+    if first_try:
+        assert report.first_try == report.commands, detail
+    assert (report.duplicates, report.missing, report.corrupt, report.partial) == (0, 0, 0, 0), detail
+    assert (report.missing_files, report.missing_logs) == (0, 0), detail
+    assert report.files == 3 and sum(report.faults.values()) > 0, detail
+
+
+def test_everyday_loop_at_10_percent_reduced(tmp_path):
+    from tests.faults.loop import run_loop
+
+    _assert_loop(run_loop(tmp_path, rate=0.1, seed=7, big=100, reruns=0), first_try=True)
+
+
+def test_everyday_loop_at_30_percent_reduced(tmp_path):
+    from tests.faults.loop import run_loop
+
+    _assert_loop(run_loop(tmp_path, rate=0.3, seed=11, big=100, reruns=1), first_try=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rate", [0.1, 0.3])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_everyday_loop_full(tmp_path, rate, seed):
+    from tests.faults.loop import run_loop
+
+    _assert_loop(run_loop(tmp_path, rate=rate, seed=seed, big=300, reruns=0 if rate <= 0.1 else 1),
+                 first_try=rate <= 0.1)

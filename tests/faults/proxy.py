@@ -252,6 +252,8 @@ class FaultProxy:
                     break
         except (_Closed, ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
+        except asyncio.CancelledError:  # the proxy is stopping
+            pass
         finally:
             self._writers.discard(writer)
             with contextlib.suppress(Exception):
