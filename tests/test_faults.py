@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from gb2.client.rucio import RucioClient
-from gb2.config import Config, Profile
 from tests.cli import FAST, RELEASE, UUBAR, Grid
+from tests.faults.grid import behind_proxy
 from tests.faults.proxy import FaultProxy, Rule
 
 BIN = Path(sys.executable).parent
@@ -24,14 +24,7 @@ def faulty_grid(server_factory, capsys, *rules: Rule, rate: float = 0.0, seed: i
     """A grid whose profile "faulty" reaches the server only through a fault proxy
     (storage and sandbox URLs too: the server's public URL is the proxy's)."""
     proxy = FaultProxy(rate=rate, rules=rules, seed=seed, stall_seconds=2.5)
-    srv = server_factory(run_engine=True, workers=2, public_url=proxy.url, **{**FAST, **server})
-    proxy.set_upstream(srv.url)
-    proxy.start()
-    config = Config.load()
-    config.profiles["faulty"] = Profile("faulty", "remote", diracx_url=proxy.url, rucio_url=f"{proxy.url}/rucio",
-                                        login_secret_file=str(srv.settings.login_secret_path))  # fmt: skip
-    config.active_profile = "faulty"
-    config.save()
+    srv = behind_proxy(server_factory, proxy, "faulty", **{"run_engine": True, "workers": 2, **FAST, **server})
     return Grid(srv, "faulty", capsys), proxy
 
 

@@ -64,6 +64,8 @@ class Event:
     route: str
     fault: str | None
     status: int | None  # the upstream status (None if not forwarded or no answer)
+    range: str | None = None  # the request's Range header
+    body_bytes: int = 0  # bytes of the answer's body sent to the client
 
 
 @dataclass
@@ -135,6 +137,7 @@ class FaultProxy:
         rules: tuple[Rule, ...] = (),
         seed: int = 0,
         stall_seconds: float = 3.0,
+        bandwidth: float | None = None,
         max_requests: int = 100_000,
         max_seconds: float = 1800.0,
         host: str = "127.0.0.1",
@@ -151,6 +154,8 @@ class FaultProxy:
         self._rule_hits: Counter = Counter()
         self.rate, self.faults, self.rules, self.seed = rate, tuple(faults), tuple(rules), seed
         self.stall_seconds = stall_seconds
+        #: Bytes per second for answers' bodies (None: as fast as possible), e.g. to kill a download midway.
+        self.bandwidth = bandwidth
         self.max_requests, self.max_seconds = max_requests, max_seconds
         self.stats = Stats()
         self.enabled = True  # False: forward everything untouched
@@ -266,7 +271,7 @@ class FaultProxy:
         method, target = request_line.split(" ", 2)[:2]
         body = await _read_body(reader, pairs, to_eof=False)
         fault = self.choose(method, target)
-        event = Event(f"{method} {target.split('?', 1)[0]}", fault, None)
+        event = Event(f"{method} {target.split('?', 1)[0]}", fault, None, _get(pairs, "range"))
         self.stats.events.append(event)
         client_wants_close = (_get(pairs, "connection") or "").lower() == "close"
         if fault == "503":
@@ -295,8 +300,7 @@ class FaultProxy:
             writer.write(raw[:cut])
             await writer.drain()
             return False
-        writer.write(raw)
-        await writer.drain()
+        await self._send(writer, response_head, response_body, event)
         delimited_by_close = not (
             _get(response_pairs, "content-length") is not None
             or (_get(response_pairs, "transfer-encoding") or "").lower() == "chunked"
@@ -330,6 +334,17 @@ class FaultProxy:
             out.append("Connection: close")
         response_head = ("\r\n".join(out) + "\r\n\r\n").encode("latin-1")
         return status, response_head, response_pairs, response_body
+
+    async def _send(self, writer: asyncio.StreamWriter, head: bytes, body: bytes, event: Event) -> None:
+        writer.write(head)
+        step = max(1, int(self.bandwidth / 20)) if self.bandwidth else max(1, len(body))
+        for start in range(0, len(body), step):
+            writer.write(body[start : start + step])
+            await writer.drain()
+            event.body_bytes += len(body[start : start + step])
+            if self.bandwidth:
+                await asyncio.sleep(0.05)
+        await writer.drain()
 
     @staticmethod
     async def _answer(writer: asyncio.StreamWriter, status: int, body: bytes) -> None:
