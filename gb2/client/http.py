@@ -190,6 +190,14 @@ def retryable_failure(idempotent: bool) -> Callable[[BaseException], bool]:
     return retryable
 
 
+def should_retry(response: httpx.Response, statuses: frozenset[int]) -> bool:
+    """A status worth another attempt; not a 500 that names its cause (Rucio's ``ExceptionClass``
+    on a refusal it reports as a server error): asking again would get the same answer."""
+    if response.status_code not in statuses:
+        return False
+    return not (response.status_code == 500 and response.headers.get("ExceptionClass"))
+
+
 def answer_lost(exc: BaseException) -> bool:
     """Did a call perhaps reach the server although no answer came back (the caller reconciles)?"""
     if isinstance(exc, ServerUnreachable):
@@ -304,7 +312,7 @@ class Api:
 
         def attempt() -> httpx.Response:
             response = self.client.request(method, self.url(path), headers=self._headers(headers, auth), **kwargs)
-            if response.status_code in statuses:
+            if should_retry(response, statuses):
                 raise RetryableStatus(response)
             return response
 
@@ -339,7 +347,7 @@ class Api:
         def open_stream() -> tuple[Any, httpx.Response]:
             cm = self.client.stream(method, self.url(path), headers=self._headers(headers, auth), **kwargs)
             response = cm.__enter__()
-            if response.status_code in RETRY_STATUS_IDEMPOTENT:
+            if should_retry(response, RETRY_STATUS_IDEMPOTENT):
                 try:
                     response.read()
                 finally:
@@ -349,9 +357,11 @@ class Api:
 
         try:
             cm, response = self._retrying(f"{method} {_short(path)}", True)(open_stream)
-        except RetryableStatus as exc:
-            raise_for_response(self.service, exc.response)
-            raise
+        except RetryableStatus as exc:  # still failing after the whole budget: an answer already read
+            if check:
+                raise_for_response(self.service, exc.response)
+            yield exc.response
+            return
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from exc
         try:

@@ -182,9 +182,14 @@ def open_get(url: str, headers: Mapping[str, str]) -> tuple[http.client.HTTPResp
                 conn.request("GET", target, headers=sent)
                 response = conn.getresponse()
                 break
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            except (http.client.RemoteDisconnected, http.client.ImproperConnectionState, ConnectionResetError,
+                    BrokenPipeError):  # fmt: skip
+                conn.close()
                 if fresh:
                     raise  # a kept-alive connection the server had closed gets one retry
+            except BaseException:
+                conn.close()  # a timeout or worse: never reuse a connection left mid-request
+                raise
         if response.status in _REDIRECTS and response.getheader("Location"):
             response.read()
             url = urljoin(url, response.getheader("Location"))

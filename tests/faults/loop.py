@@ -185,11 +185,12 @@ class Loop:
         started = time.monotonic()
         before = self.counter.count
         for attempt in range(1 + self.reruns):
-            code, _, err = _run(tool, step.args + (rerun_args if attempt else ()))
+            code, out, err = _run(tool, step.args + (rerun_args if attempt else ()))
             step.codes.append(code)
             if code == 0:
                 break
-            step.errors.append(err.strip().splitlines()[-1] if err.strip() else f"exit {code}")
+            said = (err.strip() or out.strip()).splitlines()
+            step.errors.append(" / ".join(said[-3:]) if said else f"exit {code}")
         step.retries = self.counter.count - before
         step.seconds = time.monotonic() - started
         self.report.steps.append(step)
