@@ -23,7 +23,7 @@ _gb2_options() {
         gb2_ds_rep_status) echo '--json --debug --profile -h --help' ;;
         gb2_ds_rm) echo '-f --force --json --debug --profile -h --help' ;;
         gb2_se_list) echo '--json --debug --profile -h --help' ;;
-        gb2_mock_server) echo '--port --host --data-dir --user --workers --no-engine --idle-timeout -h --help' ;;
+        gb2_mock_server) echo '--port --host --data-dir --user --workers --no-engine --idle-timeout --heartbeat-seconds --stall-seconds --public-url -h --help' ;;
         gb2_config) echo '--json -h --help add remove server use' ;;
     esac
 }
@@ -118,6 +118,9 @@ _gb2_values() {
         "gb2_mock_server --user") echo __value__ ;;
         "gb2_mock_server --workers") echo __value__ ;;
         "gb2_mock_server --idle-timeout") echo __value__ ;;
+        "gb2_mock_server --heartbeat-seconds") echo __value__ ;;
+        "gb2_mock_server --stall-seconds") echo __value__ ;;
+        "gb2_mock_server --public-url") echo __value__ ;;
     esac
 }
 

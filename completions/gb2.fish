@@ -206,6 +206,9 @@ complete -c gb2_mock_server -l user -r -d 'A user (repeatable); the first one is
 complete -c gb2_mock_server -l workers -r -d 'Parallel job slots (default: cores)'
 complete -c gb2_mock_server -l no-engine -d 'Accept jobs without running them'
 complete -c gb2_mock_server -l idle-timeout -r -d 'Stop after this many idle seconds (0: never)'
+complete -c gb2_mock_server -l heartbeat-seconds -r -d 'Seconds between a running job'"'"'s heartbeats (default 30)'
+complete -c gb2_mock_server -l stall-seconds -r -d 'A job silent this long is Stalled, and Failed after as long again (default 600)'
+complete -c gb2_mock_server -l public-url -r -d 'Base URL of a proxy in front of this server: storage, sandbox and login URLs handed out through it carry it, so downloads go through the proxy too'
 complete -c gb2_mock_server -s h -l help -d 'Show help'
 
 complete -c gb2_config -f

@@ -70,13 +70,32 @@ def ensure_server(profile: Profile, timeout: float = 60.0) -> str:
 
 
 def _spawn(profile: Profile, timeout: float) -> str:
+    """Start the server; after a crash, on the port it had (URLs a command holds stay valid)."""
+    previous = _info(profile)
+    (profile.server_dir / INFO_FILE).unlink(missing_ok=True)
+    port = profile.port or _port(previous)
+    if port:
+        try:
+            return _start(profile, timeout, port)
+        except ServerUnreachable:
+            if profile.port:
+                raise  # a port the user chose: say why it failed
+    return _start(profile, timeout, 0)
+
+
+def _port(info: dict | None) -> int:
+    try:
+        return int(str(info["url"]).rsplit(":", 1)[1]) if info else 0
+    except (IndexError, ValueError):
+        return 0
+
+
+def _start(profile: Profile, timeout: float, port: int) -> str:
     directory = profile.server_dir
-    info_path = directory / INFO_FILE
-    info_path.unlink(missing_ok=True)
     argv = [
         sys.executable, "-m", "gb2.server",
         "--data-dir", str(directory),
-        "--port", str(profile.port),
+        "--port", str(port),
         "--idle-timeout", str(profile.idle_timeout),
     ]  # fmt: skip
     with open(directory / LOG_FILE, "ab") as log:

@@ -15,12 +15,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
-
 from gb2 import LOGIN_SECRET_HEADER, VO
-from gb2.client.http import raise_for_response
+from gb2.client.http import Api, raise_for_response
 from gb2.client.tokens import claims
-from gb2.errors import AuthError, BadInput, Gb2Error
+from gb2.errors import AuthError, BadInput, Gb2Error, ServerUnreachable
 from gb2.session import Session
 
 LIFETIME_RE = re.compile(r"^(\d{1,4}):([0-5]\d)$")
@@ -136,8 +134,20 @@ def secret_approval(secret_file: Path, username: str | None = None) -> Callable[
         if username:
             url += "&" + urlencode({"login_hint": username})
         headers = {LOGIN_SECRET_HEADER: read_login_secret(secret_file)}
-        response = httpx.get(url, headers=headers, follow_redirects=True, timeout=30)
-        if response.status_code >= 400:
+        idp = Api("the embedded identity provider", url)
+        for attempt in (1, 2):
+            try:  # the answer is a redirect to a "close the window" page: no need to follow it
+                response = idp.request("GET", url, idempotent=False, auth=False, check=False, headers=headers)
+            except ServerUnreachable:
+                if attempt == 2:
+                    raise
+                continue  # perhaps approved, perhaps not: ask again
+            if response.status_code < 400:
+                return
+            if attempt == 2 and response.status_code == 400:
+                return  # the first approval went through and only its answer was lost: the poll will tell
+            if response.status_code >= 500 and attempt == 1:
+                continue
             raise_for_response("the embedded identity provider", response)
 
     return approve

@@ -4,7 +4,9 @@
     s = Session.open()                 # the active profile (embedded by default)
     s.diracx.search(...); s.rucio.list_files(...)
 
-For the embedded profile the server is started on demand.
+For the embedded profile the server is started on demand, and started again (on the
+same port when it is free) if it dies while a command runs: the clients' retries
+revive it (:meth:`Session.revive`) and carry on.
 """
 
 from __future__ import annotations
@@ -41,9 +43,25 @@ class Session:
     def tokens(self) -> TokenStore:
         return TokenStore.for_profile(self.profile.name)
 
+    def revive(self) -> None:
+        """A connection was refused: if this is the embedded server, start it again and point the clients at it."""
+        if not self.profile.embedded:
+            return
+        from gb2 import embedded
+
+        url = embedded.ensure_server(self.profile)
+        old, self.diracx_url, self.rucio_url = self.diracx_url, url, f"{url}/rucio"
+        if url != old:
+            for name in ("diracx", "rucio"):
+                client = self.__dict__.get(name)
+                if client is not None:
+                    client.api.base_url = client.api.base_url.replace(old, url, 1)
+            if "diracx" in self.__dict__:
+                self.diracx.base_url = url
+
     @cached_property
     def diracx(self) -> DiracX:
-        return DiracX(self.diracx_url, self.tokens)
+        return DiracX(self.diracx_url, self.tokens, revive=self.revive if self.profile.embedded else None)
 
     @cached_property
     def rucio(self) -> Any:
@@ -55,7 +73,7 @@ class Session:
             if not password:
                 raise NotLoggedIn(f"profile {p.name}: no Rucio password (set {p.rucio_password_env or 'rucio_password_env'})")
             return RucioClient(self.rucio_url, account=p.rucio_account, username=p.rucio_username, password=password)
-        return RucioClient(self.rucio_url, token=self.diracx.access_token)
+        return RucioClient(self.rucio_url, token=self.diracx.access_token, revive=self.revive if p.embedded else None)
 
     @cached_property
     def claims(self) -> dict[str, Any]:

@@ -47,3 +47,19 @@ def flaky_steering(tmp_path) -> Path:  # type: ignore[no-untyped-def]
         "basf2.process(main)\n"
     )
     return steering
+
+
+def embedded_home(tmp_path: Path, idle_timeout: float) -> dict[str, str]:
+    """The environment of a user on a fresh machine whose active profile is the embedded one
+    (its own config, cache and data dirs under ``tmp_path``), for tools run as subprocesses."""
+    import os
+
+    import yaml
+
+    env = {**os.environ, "GB2_CONFIG_DIR": str(tmp_path / "config"), "GB2_CACHE_DIR": str(tmp_path / "cache"),
+           "GB2_DATA_DIR": str(tmp_path / "data")}  # fmt: skip
+    env.pop("GB2_PROFILE", None)
+    (tmp_path / "config").mkdir(exist_ok=True)
+    profiles = {"embedded": {"type": "embedded", "idle_timeout": idle_timeout}}
+    (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump({"active_profile": "embedded", "profiles": profiles}))
+    return env

@@ -375,7 +375,7 @@ def test_lost_submission_responses_create_no_duplicates(server, alice: DiracX, t
     flaky = DiracX(server.url, alice.tokens, client=httpx.Client(transport=transport))
     names = [f"proj_{i:05d}" for i in range(50)]
     jdls = [jdl(n, group="lossy") for n in names]
-    result = Submitter(flaky, "alice", "lossy", parallel=1, wait=lambda s: None).submit(jdls, names)
+    result = Submitter(flaky, "alice", "lossy", parallel=1).submit(jdls, names)
     assert result.reconciled_batches == 3
     rows = list(alice.iter_search(["JobID", "JobName"], [{"parameter": "JobGroup", "operator": "eq", "value": "lossy"}]))
     assert len(rows) == 50
@@ -395,16 +395,21 @@ def test_duplicates_from_a_race_are_removed(alice: DiracX):
     assert sorted(r["JobID"] for r in live.rows) == first
 
 
-def test_idempotent_calls_retry_503_but_reschedule_does_not(server, alice: DiracX):
+def test_503_is_retried_for_every_call_a_lost_answer_only_for_idempotent_ones(server, alice: DiracX):
     job = alice.submit_jdl([jdl()])[0]["JobID"]
-    transport = FlakyTransport(unavailable={"POST /api/jobs/search": 2, "POST /api/jobs/reschedule": 1})
+    alice.kill([job])
+    transport = FlakyTransport(unavailable={"POST /api/jobs/search": 2, "POST /api/jobs/reschedule": 1},
+                               lose={"POST /api/jobs/summary": 1, "POST /api/jobs/reschedule": 1})  # fmt: skip
     flaky = DiracX(server.url, alice.tokens, client=httpx.Client(transport=transport))
     assert flaky.search(["JobID"]).rows == [{"JobID": job}]
     assert transport.seen["POST /api/jobs/search"] == 3
-    with pytest.raises(RequestRefused, match="503"):
+    assert flaky.summary(["Status"]) == [{"Status": "Killed", "count": 1}]  # a read-only POST: asked again
+    assert transport.seen["POST /api/jobs/summary"] == 2
+    # reschedule: the 503 (not processed) is retried; the lost answer is not (the server acted)
+    with pytest.raises(ServerUnreachable, match="did not answer in time"):
         flaky.reschedule([job])
-    assert transport.seen["POST /api/jobs/reschedule"] == 1
-    assert job_row(alice, job, "RescheduleCounter")["RescheduleCounter"] == 0
+    assert transport.seen["POST /api/jobs/reschedule"] == 2
+    assert job_row(alice, job, "RescheduleCounter")["RescheduleCounter"] == 1
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path):

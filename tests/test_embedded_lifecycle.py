@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
+from tests.helpers import embedded_home
 
 BIN = Path(sys.executable).parent
 
@@ -19,13 +19,7 @@ def run(env: dict, *argv: str, cwd: Path | None = None) -> subprocess.CompletedP
 
 
 def test_started_on_demand_kept_while_busy_stopped_when_idle(tmp_path):
-    env = {**os.environ, "GB2_CONFIG_DIR": str(tmp_path / "config"), "GB2_CACHE_DIR": str(tmp_path / "cache"),
-           "GB2_DATA_DIR": str(tmp_path / "data")}  # fmt: skip
-    env.pop("GB2_PROFILE", None)
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "config.yaml").write_text(
-        yaml.safe_dump({"active_profile": "embedded", "profiles": {"embedded": {"type": "embedded", "idle_timeout": 2}}})
-    )
+    env = embedded_home(tmp_path, idle_timeout=2)
     assert run(env, "gb2_config", "server", "status").returncode == 6  # nothing runs yet
     assert run(env, "gb2_proxy_init").returncode == 0  # starts it
     info = json.loads((tmp_path / "data" / "server" / "server.json").read_text())

@@ -19,9 +19,16 @@ from typing import Any
 import httpx
 
 from gb2 import DIRACX_CLIENT_ID
-from gb2.client.http import Api, raise_for_response
+from gb2.client.http import Api, log_retry, raise_for_response
 from gb2.client.tokens import TokenStore, claims
-from gb2.errors import AuthError, BadInput, NotLoggedIn, RequestRefused, TokenExpired
+from gb2.errors import (
+    AuthError,
+    BadInput,
+    NotLoggedIn,
+    RequestRefused,
+    ServerUnreachable,
+    TokenExpired,
+)
 from gb2.jobs.sandbox import sha256_hex
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -29,6 +36,12 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 MAX_PER_PAGE = 10000
 #: Refresh the access token when it has less than this many seconds left.
 REFRESH_MARGIN = 60.0
+#: Device flows one login may start when answers carrying the tokens are lost.
+LOGIN_FLOWS = 3
+
+
+class LoginAnswerLost(AuthError):
+    """The server answered a device-code poll with the tokens, but the answer never arrived."""
 
 
 def utc_timestamp() -> str:
@@ -69,13 +82,14 @@ class DiracX:
         *,
         access_token: str | None = None,
         client: httpx.Client | None = None,
+        revive: Callable[[], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.tokens = tokens
         self._fixed_token = access_token
         self._cached: dict[str, Any] | None = None
         self._refresh_lock = threading.Lock()
-        self.api = Api("DiracX", self.base_url, self._auth_headers, client)
+        self.api = Api("DiracX", self.base_url, self._auth_headers, client, revive)
 
     # -- tokens ----------------------------------------------------------------------
     def _auth_headers(self) -> dict[str, str]:
@@ -142,26 +156,52 @@ class DiracX:
 
     # -- login -----------------------------------------------------------------------
     def start_device_flow(self, scope: str) -> dict[str, Any]:
+        # Safe to repeat: a lost answer only leaves an unused code that expires.
         response = self.api.request(
-            "POST", "/api/auth/device", idempotent=False, auth=False,
+            "POST", "/api/auth/device", idempotent=True, auth=False,
             params={"client_id": DIRACX_CLIENT_ID, "scope": scope},
         )  # fmt: skip
         return response.json()
 
     def poll_device_flow(self, flow: dict[str, Any], *, interval: float = 5.0, timeout: float | None = None) -> dict:
-        """Poll the token endpoint until the login is approved (RFC 8628)."""
+        """Poll the token endpoint until the login is approved (RFC 8628).
+
+        A poll that fails (no answer, a reset, a server error) is simply polled again
+        until the flow expires. A poll is not retried at once, since a lost answer may
+        have carried the tokens: the server has then used the code up, and the next
+        poll says so (:class:`LoginAnswerLost`, after which :meth:`login` starts again).
+        """
         deadline = time.monotonic() + (timeout if timeout is not None else float(flow.get("expires_in", 600)))
+        answer_lost = False
+        polls = 0
         while True:
-            response = self.api.request(
-                "POST", "/api/auth/token", idempotent=False, auth=False, check=False,
-                data={"grant_type": DEVICE_GRANT, "device_code": flow["device_code"], "client_id": DIRACX_CLIENT_ID},
-            )  # fmt: skip
-            if response.status_code == 200:
-                return response.json()
+            polls += 1
+            failure: Exception | None = None
+            try:
+                response = self.api.request(
+                    "POST", "/api/auth/token", idempotent=False, auth=False, check=False,
+                    data={"grant_type": DEVICE_GRANT, "device_code": flow["device_code"], "client_id": DIRACX_CLIENT_ID},
+                )  # fmt: skip
+            except ServerUnreachable as exc:
+                failure = exc
+            else:
+                if response.status_code == 200:
+                    return response.json()
+                if response.status_code >= 500:
+                    failure = RequestRefused(f"HTTP {response.status_code}", status_code=response.status_code)
+            if failure is not None:
+                answer_lost = True
+                if time.monotonic() + interval > deadline:
+                    raise failure
+                log_retry("DiracX device-code poll", polls, polls + 1, interval, failure)
+                time.sleep(interval)
+                continue
             error = _oauth_error(response)
             if error == "slow_down":
                 interval += 5
             elif error != "authorization_pending":
+                if answer_lost and (response.status_code == 401 or error in ("invalid_grant", "expired_token")):
+                    raise LoginAnswerLost(f"the answer to a login poll was lost and its code is used up ({error})")
                 if error in ("expired_token", "access_denied"):
                     raise AuthError(f"login not completed: {error}")
                 raise_for_response("DiracX", response)
@@ -178,10 +218,21 @@ class DiracX:
         interval: float = 5.0,
         **extra: Any,
     ) -> dict[str, Any]:
-        """Device flow end to end; ``approve`` shows the code (or approves it) for the user."""
-        flow = self.start_device_flow(scope)
-        approve(flow)
-        response = self.poll_device_flow(flow, interval=interval)
+        """Device flow end to end; ``approve`` shows the code (or approves it) for the user.
+
+        If the answer carrying the tokens is lost, the flow starts again with a new code
+        (at most :data:`LOGIN_FLOWS` times).
+        """
+        for flow_number in range(1, LOGIN_FLOWS + 1):
+            flow = self.start_device_flow(scope)
+            approve(flow)
+            try:
+                response = self.poll_device_flow(flow, interval=interval)
+                break
+            except LoginAnswerLost as exc:
+                if flow_number == LOGIN_FLOWS:
+                    raise AuthError(f"login failed: {exc}; run gb2_proxy_init again") from exc
+                log_retry("DiracX device flow (new code)", flow_number, LOGIN_FLOWS + 1, 0.0, exc)
         if self.tokens is not None:
             self._cached = self.tokens.save(response, scope=scope, server=self.base_url, **extra)
         return response

@@ -1,13 +1,26 @@
 """The HTTP layer under every service client: one pooled httpx client, retries, errors.
 
-Retry policy (tenacity, exponential backoff with jitter):
+Retry policy (one for every call; :func:`retrying` is the shared helper, built on tenacity):
 
-* errors that prove the request never reached the server (connection refused,
-  connect timeout, pool timeout) and ``429 Too Many Requests`` are retried for
-  every call;
-* read timeouts, dropped connections and ``502/503/504`` are retried only for
-  idempotent calls: the server may already have acted on a non-idempotent one,
-  and that case is the caller's to reconcile (see ``gb2.jobs.submit`` for jobs).
+* every call is retried when the request provably never reached the server
+  (connection refused, connect or pool timeout) and on ``429`` and ``503``, which
+  say "not processed, try later";
+* idempotent calls (reads, read-only POSTs such as searches, summaries and replica
+  lists, and PUT/PATCH/DELETE that set a state) are also retried on read
+  timeouts, dropped connections, truncated bodies and ``500/502/504``: the server
+  may have acted, and acting twice does no harm;
+* non-idempotent calls (creations) are not retried once they may have reached the
+  server; the caller reconciles instead (``gb2.jobs.submit`` for jobs,
+  ``gb2.jobs.project`` for the project container, ``gb2.jobs.control`` for reschedules);
+* a streamed listing (NDJSON) cut mid-body is reopened and the values already
+  given to the caller are skipped (the listings are ordered), so no row is repeated.
+
+Retries are bounded: ``GB2_RETRIES`` attempts (default 6) and ``GB2_RETRY_DEADLINE``
+seconds in all (default 120), with exponential waits with jitter from
+``GB2_RETRY_WAIT`` (default 0.5 s) and the server's ``Retry-After``. Ctrl-C stops
+them at once. Each retry is logged on the ``gb2.retry`` logger, which ``--debug``
+prints on stderr (one line per retry). When the embedded server itself is gone,
+``Api.revive`` (set by :class:`gb2.session.Session`) starts it again before the retry.
 
 Failures that remain become :mod:`gb2.errors` exceptions with one-line messages.
 """
@@ -15,8 +28,11 @@ Failures that remain become :mod:`gb2.errors` exceptions with one-line messages.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import random
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -28,7 +44,6 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
-    wait_exponential_jitter,
 )
 
 from gb2 import __version__
@@ -43,8 +58,10 @@ from gb2.errors import (
 )
 
 USER_AGENT = f"gb2/{__version__}"
-RETRY_STATUS_IDEMPOTENT = frozenset({429, 502, 503, 504})
-RETRY_STATUS_ANY = frozenset({429})
+#: Statuses retried for every call: the server says it did not process the request.
+RETRY_STATUS_ANY = frozenset({429, 503})
+#: Statuses retried for idempotent calls only: the server may have acted.
+RETRY_STATUS_IDEMPOTENT = RETRY_STATUS_ANY | {500, 502, 504}
 NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 MAYBE_SENT_ERRORS = (
     httpx.ReadTimeout,
@@ -53,18 +70,30 @@ MAYBE_SENT_ERRORS = (
     httpx.WriteError,
     httpx.RemoteProtocolError,
 )
+#: Longest wait a server's Retry-After may impose on one retry.
+MAX_RETRY_AFTER = 30.0
+
+log = logging.getLogger("gb2.retry")
 
 _client: httpx.Client | None = None
+_client_timeout = 0.0
 _client_lock = threading.Lock()
+
+
+def http_timeout() -> float:
+    """Seconds without a byte before a request counts as lost (``GB2_HTTP_TIMEOUT``, default 60)."""
+    return float(os.environ.get("GB2_HTTP_TIMEOUT", "60"))
 
 
 def shared_client() -> httpx.Client:
     """The process-wide connection pool (httpx clients are thread-safe)."""
-    global _client
+    global _client, _client_timeout
     with _client_lock:
-        if _client is None or _client.is_closed:
+        timeout = http_timeout()
+        if _client is None or _client.is_closed or timeout != _client_timeout:
+            _client_timeout = timeout
             _client = httpx.Client(
-                timeout=httpx.Timeout(float(os.environ.get("GB2_HTTP_TIMEOUT", "60")), connect=10.0),
+                timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
                 headers={"User-Agent": USER_AGENT},
                 follow_redirects=False,
@@ -80,23 +109,103 @@ class RetryableStatus(Exception):
         self.response = response
 
 
-def retry_settings() -> tuple[int, float, float]:
-    """(attempts, first wait, max wait); ``GB2_RETRIES=n`` shortens it, e.g. in tests."""
-    attempts = int(os.environ.get("GB2_RETRIES", "5"))
+class StreamCut(Exception):
+    """Internal: a streamed body ended before its end (reset, truncation, half a line)."""
+
+
+# -- the shared retry helper ---------------------------------------------------------------
+
+
+def retry_settings() -> tuple[int, float, float, float]:
+    """(attempts, first wait, longest wait, total deadline in seconds), from the environment."""
+    attempts = int(os.environ.get("GB2_RETRIES", "6"))
     initial = float(os.environ.get("GB2_RETRY_WAIT", "0.5"))
-    return max(1, attempts), initial, max(initial, 10.0)
+    deadline = float(os.environ.get("GB2_RETRY_DEADLINE", "120"))
+    return max(1, attempts), initial, max(initial, 10.0), max(0.0, deadline)
 
 
-def _wait_with_retry_after(base: Callable[[RetryCallState], float]) -> Callable[[RetryCallState], float]:
+def backoff(attempt: int, initial: float, maximum: float) -> float:
+    """Exponential wait after failed attempt ``attempt`` (1-based), with up to ``initial`` of jitter."""
+    return min(maximum, initial * 2 ** (attempt - 1)) + random.uniform(0, initial)
+
+
+def describe_failure(exc: BaseException | None) -> str:
+    if exc is None:
+        return "failed"
+    if isinstance(exc, RetryableStatus):
+        return f"HTTP {exc.response.status_code}"
+    return f"{type(exc).__name__}: {_reason(exc)}"
+
+
+def log_retry(what: str, attempt: int, attempts: int, wait: float, exc: BaseException | None) -> None:
+    log.info("retry %d/%d in %.1f s: %s: %s", attempt, attempts - 1, wait, what, describe_failure(exc))
+
+
+def retrying(what: str, retryable: Callable[[BaseException], bool], *,
+             before_retry: Callable[[BaseException], None] | None = None) -> Retrying:  # fmt: skip
+    """The retry loop every gb2 call shares: bounded in attempts and total time, logged.
+
+    ``retryable`` says which failures are worth another attempt; ``before_retry``
+    runs before each retry (e.g. to reconcile a lost answer). Works with tenacity 8.2+ and 9.
+    """
+    attempts, initial, maximum, deadline = retry_settings()
+
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
+        seconds = backoff(state.attempt_number, initial, maximum)
         if isinstance(exc, RetryableStatus):
             retry_after = exc.response.headers.get("retry-after", "")
             if retry_after.isdigit():
-                return min(float(retry_after), 30.0)
-        return base(state)
+                seconds = min(float(retry_after), MAX_RETRY_AFTER)
+        left = deadline - (state.seconds_since_start or 0.0)
+        return max(0.0, min(seconds, left))
 
-    return wait
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        sleep = state.next_action.sleep if state.next_action else 0.0
+        log_retry(what, state.attempt_number, attempts, sleep, exc)
+        if before_retry is not None and exc is not None:
+            before_retry(exc)
+
+    return Retrying(
+        retry=retry_if_exception(retryable),
+        wait=wait,
+        stop=stop_after_attempt(attempts) | stop_after_delay(deadline),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+
+
+def retryable_failure(idempotent: bool) -> Callable[[BaseException], bool]:
+    """The policy of the module docstring as a tenacity predicate."""
+    statuses = RETRY_STATUS_IDEMPOTENT if idempotent else RETRY_STATUS_ANY
+
+    def retryable(exc: BaseException) -> bool:
+        if isinstance(exc, RetryableStatus):
+            return exc.response.status_code in statuses
+        if isinstance(exc, NOT_SENT_ERRORS):
+            return True
+        return idempotent and isinstance(exc, (*MAYBE_SENT_ERRORS, StreamCut))
+
+    return retryable
+
+
+def should_retry(response: httpx.Response, statuses: frozenset[int]) -> bool:
+    """A status worth another attempt; not a 500 that names its cause (Rucio's ``ExceptionClass``
+    on a refusal it reports as a server error): asking again would get the same answer."""
+    if response.status_code not in statuses:
+        return False
+    return not (response.status_code == 500 and response.headers.get("ExceptionClass"))
+
+
+def answer_lost(exc: BaseException) -> bool:
+    """Did a call perhaps reach the server although no answer came back (the caller reconciles)?"""
+    if isinstance(exc, ServerUnreachable):
+        return True
+    return isinstance(exc, RequestRefused) and (exc.status_code or 0) >= 500
+
+
+# -- error mapping ---------------------------------------------------------------------------
 
 
 def error_detail(response: httpx.Response) -> str:
@@ -139,6 +248,9 @@ def raise_for_response(service: str, response: httpx.Response) -> None:
     raise RequestRefused(f"{service} refused the request: {detail}", status_code=status)
 
 
+# -- requests ----------------------------------------------------------------------------------
+
+
 class Api:
     """Requests to one service (DiracX, Rucio, a storage element) with retries and error mapping."""
 
@@ -148,11 +260,14 @@ class Api:
         base_url: str,
         auth_headers: Callable[[], Mapping[str, str]] | None = None,
         client: httpx.Client | None = None,
+        revive: Callable[[], None] | None = None,
     ) -> None:
         self.service = service
         self.base_url = base_url.rstrip("/")
         self.auth_headers = auth_headers
         self._client = client
+        #: Called when the server refused the connection: starts the embedded server again.
+        self.revive = revive
 
     @property
     def client(self) -> httpx.Client:
@@ -169,23 +284,17 @@ class Api:
             headers.update(extra)
         return headers
 
-    def _retrying(self, idempotent: bool) -> Retrying:
-        attempts, initial, maximum = retry_settings()
-        statuses = RETRY_STATUS_IDEMPOTENT if idempotent else RETRY_STATUS_ANY
+    def _retrying(self, what: str, idempotent: bool) -> Retrying:
+        def before_retry(exc: BaseException) -> None:
+            if self.revive is not None and isinstance(exc, httpx.ConnectError):
+                self.revive()
 
-        def retryable(exc: BaseException) -> bool:
-            if isinstance(exc, RetryableStatus):
-                return exc.response.status_code in statuses
-            if isinstance(exc, NOT_SENT_ERRORS):
-                return True
-            return idempotent and isinstance(exc, MAYBE_SENT_ERRORS)
+        return retrying(f"{self.service} {what}", retryable_failure(idempotent), before_retry=before_retry)
 
-        return Retrying(
-            retry=retry_if_exception(retryable),
-            wait=_wait_with_retry_after(wait_exponential_jitter(multiplier=initial, max=maximum, jitter=initial)),
-            stop=stop_after_attempt(attempts) | stop_after_delay(float(os.environ.get("GB2_RETRY_DEADLINE", "120"))),
-            reraise=True,
-        )
+    def _unreachable(self, exc: httpx.TransportError) -> ServerUnreachable:
+        if isinstance(exc, httpx.TimeoutException):
+            return ServerUnreachable(f"{self.service} at {self.base_url} did not answer in time ({type(exc).__name__})")
+        return ServerUnreachable(f"cannot reach {self.service} at {self.base_url}: {_reason(exc)}")
 
     def request(
         self,
@@ -200,22 +309,23 @@ class Api:
     ) -> httpx.Response:
         """Send a request; retry per the policy; raise a :class:`Gb2Error` on failure."""
         statuses = RETRY_STATUS_IDEMPOTENT if idempotent else RETRY_STATUS_ANY
-        url = self.url(path)
 
         def attempt() -> httpx.Response:
-            response = self.client.request(method, url, headers=self._headers(headers, auth), **kwargs)
-            if response.status_code in statuses:
+            response = self.client.request(method, self.url(path), headers=self._headers(headers, auth), **kwargs)
+            if should_retry(response, statuses):
                 raise RetryableStatus(response)
             return response
 
         try:
-            response = self._retrying(idempotent)(attempt)
+            response = self._retrying(f"{method} {_short(path)}", idempotent)(attempt)
         except RetryableStatus as exc:
             response = exc.response
-        except httpx.TimeoutException as exc:
-            raise ServerUnreachable(f"{self.service} at {self.base_url} did not answer in time ({type(exc).__name__})") from exc
+            if check:  # it kept saying "try later" for the whole retry budget
+                raise ServerUnreachable(f"{self.service} kept failing (HTTP {response.status_code}, "
+                                        f"{retry_settings()[0]} tries): {error_detail(response)}",
+                                        status_code=response.status_code) from None  # fmt: skip
         except httpx.TransportError as exc:
-            raise ServerUnreachable(f"cannot reach {self.service} at {self.base_url}: {_reason(exc)}") from exc
+            raise self._unreachable(exc) from exc
         if check:
             raise_for_response(self.service, response)
         return response
@@ -231,46 +341,101 @@ class Api:
         check: bool = True,
         **kwargs: Any,
     ) -> Iterator[httpx.Response]:
-        """A streamed response (NDJSON, downloads). Only the opening is retried."""
-        url = self.url(path)
-        retrying = self._retrying(idempotent=True)
+        """A streamed response whose opening is retried (a read that fails later is the caller's:
+        :meth:`ndjson` resumes listings)."""
 
         def open_stream() -> tuple[Any, httpx.Response]:
-            cm = self.client.stream(method, url, headers=self._headers(headers, auth), **kwargs)
+            cm = self.client.stream(method, self.url(path), headers=self._headers(headers, auth), **kwargs)
             response = cm.__enter__()
-            if response.status_code in RETRY_STATUS_IDEMPOTENT:
-                response.read()
-                cm.__exit__(None, None, None)
+            if should_retry(response, RETRY_STATUS_IDEMPOTENT):
+                try:
+                    response.read()
+                finally:
+                    cm.__exit__(None, None, None)
                 raise RetryableStatus(response)
             return cm, response
 
         try:
-            cm, response = retrying(open_stream)
-        except RetryableStatus as exc:
-            raise_for_response(self.service, exc.response)
-            raise
-        except httpx.TimeoutException as exc:
-            raise ServerUnreachable(f"{self.service} at {self.base_url} did not answer in time") from exc
+            cm, response = self._retrying(f"{method} {_short(path)}", True)(open_stream)
+        except RetryableStatus as exc:  # still failing after the whole budget: an answer already read
+            if check:
+                raise_for_response(self.service, exc.response)
+            yield exc.response
+            return
         except httpx.TransportError as exc:
-            raise ServerUnreachable(f"cannot reach {self.service} at {self.base_url}: {_reason(exc)}") from exc
+            raise self._unreachable(exc) from exc
         try:
             if check and response.status_code >= 400:
                 response.read()
                 raise_for_response(self.service, response)
             yield response
-        except httpx.TransportError as exc:
-            raise ServerUnreachable(f"{self.service}: connection lost while reading: {_reason(exc)}") from exc
         finally:
             cm.__exit__(None, None, None)
 
-    def ndjson(self, method: str, path: str, **kwargs: Any) -> Iterator[Any]:
-        """Iterate over an ``application/x-json-stream`` response, one value per line."""
+    def ndjson(
+        self,
+        method: str,
+        path: str,
+        *,
+        error: Callable[[httpx.Response], None] | None = None,
+        **kwargs: Any,
+    ) -> Iterator[Any]:
+        """Iterate over an ``application/x-json-stream`` response, one value per line.
+
+        A body cut before its end (a reset, a truncated transfer, half a line) is
+        requested again and the values already yielded are skipped, within the
+        retry budget. ``error`` raises the error of a response >= 400 (default:
+        :func:`raise_for_response`).
+        """
         headers = dict(kwargs.pop("headers", None) or {})
         headers.setdefault("Accept", "application/x-json-stream")
-        with self.stream(method, path, headers=headers, **kwargs) as response:
-            for line in response.iter_lines():
-                if line.strip():
-                    yield json.loads(line)
+        attempts, initial, maximum, deadline = retry_settings()
+        started = time.monotonic()
+        done = 0  # values given to the caller
+        cuts = 0
+        while True:
+            try:
+                with self.stream(method, path, headers=headers, check=False, **kwargs) as response:
+                    if response.status_code >= 400:
+                        response.read()
+                        (error or (lambda r: raise_for_response(self.service, r)))(response)
+                    skip = done
+                    for value in _ndjson_values(response):
+                        if skip:
+                            skip -= 1
+                            continue
+                        done += 1
+                        yield value
+                return
+            except StreamCut as exc:
+                cuts += 1
+                wait = backoff(cuts, initial, maximum)
+                if cuts >= attempts or time.monotonic() - started + wait > deadline:
+                    raise ServerUnreachable(f"{self.service}: connection lost while reading a listing "
+                                            f"({cuts} tries): {exc}") from exc  # fmt: skip
+                log_retry(f"{self.service} {method} {_short(path)} (resuming after {done} values)",
+                          cuts, attempts, wait, exc)  # fmt: skip
+                time.sleep(wait)
+
+
+def _ndjson_values(response: httpx.Response) -> Iterator[Any]:
+    """Values of an NDJSON body; :class:`StreamCut` if it ends early."""
+    try:
+        for line in response.iter_lines():
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except ValueError as exc:  # the last line of a body cut short
+                raise StreamCut(f"unreadable line ({_reason(exc)})") from exc
+            yield value
+    except httpx.TransportError as exc:
+        raise StreamCut(_reason(exc)) from exc
+
+
+def _short(path: str) -> str:
+    """A path for log lines: no query string (it may carry a presigned signature)."""
+    return path.split("?", 1)[0][:120]
 
 
 def _reason(exc: BaseException) -> str:

@@ -10,8 +10,9 @@ kept in memory, renewed a minute before ``X-Rucio-Auth-Token-Expires``).
 
 Retries (see :mod:`gb2.client.http`): reads, ``POST /replicas/list``, searches,
 metadata updates and attachments (always sent with ``ignore_duplicate``) are
-idempotent and retried on timeouts. Creations are not, except where the caller
-passes ``exist_ok=True``; then "already exists" is success when that is safe:
+idempotent and retried on timeouts, resets and 5xx; listings cut mid-body resume.
+Creations are not, except where the caller passes ``exist_ok=True``; then a
+repeat is harmless and "already exists" is success when that is safe:
 
 * ``add_did``: the existing DID has the requested type (its content or
   metadata may differ); a name that exists but cannot be read (a collection still
@@ -92,6 +93,7 @@ class RucioClient:
         password: str | None = None,
         client: httpx.Client | None = None,
         scopes: Collection[str] | None = None,
+        revive: Callable[[], None] | None = None,
     ) -> None:
         if token is None and not (account and username and password):
             raise ValueError("RucioClient needs a token callable or account, username and password")
@@ -102,7 +104,7 @@ class RucioClient:
         self._lock = threading.Lock()
         #: Known scopes for Belle II scope extraction (None: assume user.<name> scopes exist).
         self.scopes = scopes
-        self.api = Api(SERVICE, url, auth_headers=self._auth_headers, client=client)
+        self.api = Api(SERVICE, url, auth_headers=self._auth_headers, client=client, revive=revive)
 
     # -- authentication -----------------------------------------------------------------
     @property
@@ -156,18 +158,16 @@ class RucioClient:
         raise AssertionError("unreachable")
 
     def _stream(self, method: str, path: str, **kwargs: Any) -> Iterator[Any]:
-        """NDJSON values of a streaming endpoint (a userpass token is renewed once if refused)."""
+        """NDJSON values of a streaming endpoint, resumed if cut (a userpass token is renewed once if refused)."""
         for attempt in (0, 1):
-            with self.api.stream(method, path, headers={"Accept": NDJSON}, check=False, **kwargs) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    if attempt == 0 and _is_auth_failure(response) and self._forget_token():
-                        continue
-                    _check(response)
-                for line in response.iter_lines():
-                    if line.strip():
-                        yield json.loads(line)
+            try:
+                yield from self.api.ndjson(method, path, error=_check, **kwargs)
                 return
+            except Gb2Error as exc:
+                if attempt == 0 and exc.status_code == 401 and exception_class(exc) == "CannotAuthenticate" \
+                        and self._forget_token():
+                    continue
+                raise
 
     @staticmethod
     def _did_path(scope: str, name: str, *suffix: str) -> str:
@@ -220,6 +220,7 @@ class RucioClient:
         if lifetime is not None:
             body["lifetime"] = lifetime
         ok = ("DataIdentifierAlreadyExists",) if exist_ok else ()
+        # With exist_ok a repeat is harmless ("already exists" is success), so it may be retried.
         response = self._send("POST", self._did_path(scope, name), idempotent=exist_ok, ok=ok, json=body)
         if response.status_code == 201:
             return True
@@ -372,7 +373,7 @@ class RucioClient:
         items = list(files)
         for i in range(0, len(items), BATCH):
             batch = items[i:i + BATCH]
-            response = self._send("POST", "/replicas", idempotent=False, ok=("Duplicate",) if exist_ok else (),
+            response = self._send("POST", "/replicas", idempotent=exist_ok, ok=("Duplicate",) if exist_ok else (),
                                   json={"rse": rse, "files": batch, "ignore_availability": True})
             if response.status_code != 201:
                 self._add_missing_replicas(rse, batch)
@@ -446,7 +447,7 @@ class RucioClient:
                            ("source_replica_expression", source_replica_expression)):
             if value is not None:
                 body[key] = value
-        response = self._send("POST", "/rules/", idempotent=False, ok=("DuplicateRule",) if exist_ok else (),
+        response = self._send("POST", "/rules/", idempotent=exist_ok, ok=("DuplicateRule",) if exist_ok else (),
                               json=body)
         if response.status_code == 201:
             return json.loads(response.text)

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gb2.client.http import log_retry, retry_settings
 from gb2.client.rucio import FileReplicas, RucioClient
 from gb2.data.datasets import local_relpath, resolve_files, targets
 from gb2.data.lfn import name_problem
@@ -139,14 +140,15 @@ class Downloader:
         *,
         parallel: int = 8,
         per_se: int = 4,
-        attempts: int = 2,
+        attempts: int | None = None,
         progress: Callable[[int], None] | None = None,
         on_file: Callable[[str, str], None] | None = None,
     ) -> None:
         self.headers = headers
         self.parallel = max(1, parallel)
         self.per_se = max(1, per_se)
-        self.attempts = max(1, attempts)
+        #: Tries per replica (default: the shared retry budget's attempts, GB2_RETRIES).
+        self.attempts = max(1, attempts if attempts is not None else retry_settings()[0])
         self.progress = progress
         self.on_file = on_file
         self._se_slots: dict[str, threading.Semaphore] = {}
@@ -191,7 +193,9 @@ class Downloader:
                 except Gb2Error as exc:
                     errors.append(f"{rse}: {exc}")
                     if attempt + 1 < self.attempts:
-                        time.sleep(0.2 * (attempt + 1))
+                        wait = 0.2 * (attempt + 1)
+                        log_retry(f"download of {item.lfn} from {rse}", attempt + 1, self.attempts, wait, exc)
+                        time.sleep(wait)
         return "failed", errors[-1] if errors else "no usable replica"
 
     def run(self, plan: DownloadPlan) -> Outcome:

@@ -25,7 +25,7 @@ from urllib.parse import unquote, urljoin, urlparse, urlsplit
 
 import httpx
 
-from gb2.client.http import USER_AGENT, raise_for_response, shared_client
+from gb2.client.http import USER_AGENT, http_timeout, raise_for_response, shared_client
 from gb2.data.checksum import CHUNK, Adler32, adler32_file, normalise_adler32
 from gb2.errors import LocalWriteFailed, OperationFailed
 from gb2.fileio import reason, write_all
@@ -144,22 +144,22 @@ def partial_name(dest: Path) -> Path:
 # keep using httpx. Each thread keeps its own keep-alive connection per server.
 
 _connections = threading.local()
-_TIMEOUT = 60.0
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
 def _connection(scheme: str, host: str, port: int, fresh: bool = False) -> http.client.HTTPConnection:
     pool: dict = _connections.__dict__.setdefault("pool", {})
-    key = (scheme, host, port)
+    timeout = http_timeout()
+    key = (scheme, host, port, timeout)
     conn = pool.get(key)
     if conn is not None and fresh:
         conn.close()
         conn = None
     if conn is None:
         if scheme == "https":
-            conn = http.client.HTTPSConnection(host, port, timeout=_TIMEOUT, context=ssl.create_default_context())
+            conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=ssl.create_default_context())
         else:
-            conn = http.client.HTTPConnection(host, port, timeout=_TIMEOUT)
+            conn = http.client.HTTPConnection(host, port, timeout=timeout)
         pool[key] = conn
     return conn
 
@@ -182,9 +182,14 @@ def open_get(url: str, headers: Mapping[str, str]) -> tuple[http.client.HTTPResp
                 conn.request("GET", target, headers=sent)
                 response = conn.getresponse()
                 break
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            except (http.client.RemoteDisconnected, http.client.ImproperConnectionState, ConnectionResetError,
+                    BrokenPipeError):  # fmt: skip
+                conn.close()
                 if fresh:
                     raise  # a kept-alive connection the server had closed gets one retry
+            except BaseException:
+                conn.close()  # a timeout or worse: never reuse a connection left mid-request
+                raise
         if response.status in _REDIRECTS and response.getheader("Location"):
             response.read()
             url = urljoin(url, response.getheader("Location"))

@@ -10,8 +10,11 @@ One scheduler thread makes passes over the job database:
 4. watches: stops payloads whose job was killed, deleted or rescheduled; marks
    jobs whose wrapper stopped sending heartbeats Stalled, then Failed.
 
-Jobs left Running by an engine that died are Stalled at the next start, so no
-job stays Running for ever and none is lost: a Failed job can be rescheduled.
+Jobs left Running by an engine that died are Stalled at the next start (then
+Failed), so no job stays Running for ever and none is lost: a Failed job can be
+rescheduled. A clean stop instead puts the jobs it interrupts back to Waiting, with
+a minor status that says why, to run again at the next start. Payloads of a dead
+engine are ended by its reaper (:mod:`gb2.engine.reaper`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from gb2.engine.reaper import Reaper
 from gb2.engine.runner import JobRunner, JobSpec
 from gb2.jobs import jdl
 from gb2.jobs.states import (
@@ -92,10 +96,12 @@ class Engine:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._last_watch = 0.0
+        self.reaper: Reaper | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
         self._recover()
+        self.reaper = Reaper()
         self._thread = threading.Thread(target=self._loop, name="gb2-engine", daemon=True)
         self._thread.start()
 
@@ -110,6 +116,23 @@ class Engine:
             runner.abort(silent=True)
         for runner in runners:
             runner.join(timeout=15)
+        self._requeue([r.spec.job_id for r in runners])
+        if self.reaper is not None:
+            self.reaper.close()
+            self.reaper = None
+
+    def _requeue(self, job_ids: list[int]) -> None:
+        """A clean stop: the jobs it interrupted wait again, saying why (a crash stalls them instead)."""
+        if not job_ids:
+            return
+        marks = ",".join("?" * len(job_ids))
+        rows = self.db.execute(f"SELECT JobID, Status FROM jobs WHERE JobID IN ({marks})", job_ids)
+        back = [r["JobID"] for r in rows if r["Status"] in (MATCHED, RUNNING, COMPLETING)]
+        if back:
+            self.jobs.set_status_now(back, WAITING, Minor.SERVER_STOPPED, source="Matcher", force=True)
+            log.warning("clean stop: %d running jobs are Waiting again", len(back))
+        with self.db.write() as c:
+            c.execute(f"DELETE FROM engine_slots WHERE JobID IN ({marks})", job_ids)
 
     def wake(self) -> None:
         self._wake.set()
@@ -271,6 +294,7 @@ class Engine:
         )
         runner = JobRunner(
             spec,
+            reaper=self.reaper,
             base_url=self.state.base_url,
             token=token,
             work_root=self.settings.work_root,

@@ -1,9 +1,12 @@
 """Launching a job payload under the limits a grid worker node imposes.
 
-Each payload runs in its own session (so a kill reaches every process it
-started), dies with the engine (``PR_SET_PDEATHSIG``: no orphan keeps running
-while its job is reported Stalled), and gets the kernel's CPU-time limit from the
-JDL's ``CPUTime``.
+Each payload runs in its own session and process group (so a kill reaches every
+process it started), dies with the thread that started it (``PR_SET_PDEATHSIG``),
+and is registered with the engine's :class:`~gb2.engine.reaper.Reaper`, which
+ends the whole group if the server dies, even by ``kill -9`` (the processes the
+payload started have no death signal of their own): no orphan keeps running while
+its job is reported Stalled. It gets the kernel's CPU-time limit from the JDL's
+``CPUTime``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gb2.engine.reaper import Reaper
 
 _PR_SET_PDEATHSIG = 1
 
@@ -53,8 +60,10 @@ class Payload:
         stdout: Path,
         stderr: Path,
         cpu_seconds: int | None,
+        reaper: Reaper | None = None,
     ) -> None:
         self.started = time.monotonic()
+        self.reaper = reaper
         self.cpu_seconds = cpu_seconds
         self.killed = False
         self._outcome: Outcome | None = None
@@ -69,6 +78,8 @@ class Payload:
                 preexec_fn=lambda: _limits(cpu_seconds),
                 close_fds=True,
             )
+        if reaper is not None:
+            reaper.add(self.proc.pid)  # its own group: the pgid is its pid
 
     @property
     def pid(self) -> int:
@@ -112,6 +123,8 @@ class Payload:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        if self.reaper is not None:
+            self.reaper.discard(self.proc.pid)
         self._outcome = Outcome(rc, cpu, time.monotonic() - self.started, limit_hit, self.killed)
         return self._outcome
 

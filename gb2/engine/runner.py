@@ -28,6 +28,7 @@ from typing import Any
 from gb2.client.diracx import DiracX
 from gb2.engine.inputdata import fetch_inputs
 from gb2.engine.process import Outcome, Payload
+from gb2.engine.reaper import Reaper
 from gb2.errors import Gb2Error, UnsafePath
 from gb2.jobs import jdl
 from gb2.jobs.sandbox import extract_archive, make_archive
@@ -83,6 +84,7 @@ class JobRunner(threading.Thread):
         basf2_command: list[str],
         keep_workdir: bool,
         on_exit: Any,
+        reaper: Reaper | None = None,
     ) -> None:
         super().__init__(name=f"gb2-job-{spec.job_id}", daemon=True)
         self.spec = spec
@@ -95,6 +97,7 @@ class JobRunner(threading.Thread):
         self.basf2_command = basf2_command
         self.keep_workdir = keep_workdir
         self.on_exit = on_exit
+        self.reaper = reaper
         self.payload: Payload | None = None
         self._abort = threading.Event()
         self._silent = False  # the job left our hands (killed, rescheduled, engine stopping)
@@ -240,7 +243,7 @@ class JobRunner(threading.Thread):
         stdout = self._in_workdir(self.ad.string("StdOutput") or "std.out")
         stderr = self._in_workdir(self.ad.string("StdError") or "std.err")
         try:
-            self.payload = Payload(argv, self.workdir, self._environment(), stdout, stderr, cpu_limit)
+            self.payload = Payload(argv, self.workdir, self._environment(), stdout, stderr, cpu_limit, self.reaper)
         except OSError as exc:
             raise JobFailed(Minor.APP_NOT_FOUND, f"Cannot start {argv[0]}: {exc}"[:250]) from exc
         if self._abort.is_set():

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gb2.client.diracx import DiracX
+from gb2.client.http import answer_lost, retrying
 from gb2.jobs.states import ALL_STATES, DELETED, FATAL_STATES, FINAL_STATES
 from gb2.jobs.status import Selection
 
@@ -99,9 +100,31 @@ def _failures(response: dict[str, Any]) -> dict[int, str]:
     return {int(j): str(v.get("detail", v) if isinstance(v, dict) else v) for j, v in failed.items()}
 
 
+def _reschedule(dx: DiracX, chunk: Sequence[int]) -> dict[str, Any]:
+    """Reschedule is not idempotent (each call adds a reschedule): after a lost answer the
+    jobs that left their fatal state were rescheduled, and only the others are sent again."""
+    pending = list(chunk)
+    failed: dict[str, Any] = {}
+
+    def attempt() -> None:
+        nonlocal pending
+        if pending:
+            failed.update(dx.reschedule(pending).get("failed") or {})
+            pending = []
+
+    def reconcile(exc: BaseException) -> None:
+        nonlocal pending
+        rows = dx.iter_search(["JobID", "Status"], [{"parameter": "JobID", "operator": "in", "values": pending}])
+        still = {int(r["JobID"]) for r in rows if r["Status"] in FATAL_STATES}
+        pending = [j for j in pending if j in still]
+
+    retrying("DiracX reschedule", answer_lost, before_retry=reconcile)(attempt)
+    return {"failed": failed}
+
+
 def _call(dx: DiracX, job_plan: Plan, chunk: Sequence[int]) -> dict[str, Any]:
     if job_plan.action is RESCHEDULE:
-        return dx.reschedule(list(chunk))
+        return _reschedule(dx, chunk)
     if job_plan.action is KILL:
         return dx.kill(chunk)
     # A job that has not ended is killed first (its payload stopped), as DIRAC does:

@@ -22,6 +22,8 @@ JDL of a gb2 basf2 job (the conventions the engine and the job helper share)::
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 import shlex
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gb2.client.http import answer_lost, retrying
 from gb2.client.rucio import FileReplicas, exception_class
 from gb2.data.datasets import read_list_file, resolve_files, to_lpn
 from gb2.data.lfn import datablock
@@ -97,6 +100,8 @@ class Plan:
     jobs: list[PlannedJob]
     cpu_minutes: int
     notes: list[str] = field(default_factory=list)
+    #: The output container exists already, made by an earlier run of this same plan.
+    container_from_earlier_run: bool = False
 
     @property
     def input_files(self) -> list[FileReplicas]:
@@ -117,6 +122,13 @@ class Plan:
 
     def job_name(self, index: int) -> str:
         return f"{self.request.project}_{index:05d}"
+
+    @property
+    def fingerprint(self) -> str:
+        """What identifies this submission: the plan and the steering file's content. Kept on the
+        output container (``gb2_plan``) so a rerun recognises the container its first run made."""
+        text = json.dumps({**self.as_json(), "notes": None}, sort_keys=True).encode()
+        return hashlib.sha256(text + b"\0" + self.request.steering.read_bytes()).hexdigest()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -204,17 +216,43 @@ def input_names(r: Request, user: str) -> list[str]:
     return [to_lpn(n, user) for n in names]
 
 
-def project_exists(session: Session, project: str, output_lpn: str) -> bool:
+#: JSON metadata key of the output container: the fingerprint of the plan that made it.
+PLAN_KEY = "gb2_plan"
+
+
+def project_has_jobs(session: Session, project: str) -> bool:
     found = session.diracx.search(
         ["JobID"],
         [{"parameter": "JobGroup", "operator": "eq", "value": project},
          {"parameter": "Owner", "operator": "eq", "value": session.username}],
         per_page=1,
     )  # fmt: skip
-    if found.total:
-        return True
+    return bool(found.total)
+
+
+def container_plan(session: Session, output_lpn: str) -> str | None:
+    """The fingerprint kept on an existing output container ("" if it has none), None if there is no container."""
     did = session.rucio.did(output_lpn)
-    return session.rucio.did_exists(did.scope, did.name)
+    if not session.rucio.did_exists(did.scope, did.name):
+        return None
+    meta = session.rucio.get_metadata(did.scope, did.name, plugin="JSON")
+    return str(meta.get(PLAN_KEY) or "")
+
+
+def check_new_project(session: Session, plan: Plan) -> None:
+    """Project names are never reused, except by the same submission run again: a container
+    that an earlier run of this plan made (and whose answer it perhaps never got), with no job yet."""
+    used = BadInput(f"project {plan.request.project} already exists: project names are never reused "
+                    "(pick another -p, or --resume to submit its missing jobs)")  # fmt: skip
+    if project_has_jobs(session, plan.request.project):
+        raise used
+    made_by = container_plan(session, plan.output_lpn)
+    if made_by is None:
+        return
+    if made_by != plan.fingerprint:
+        raise used
+    plan.container_from_earlier_run = True
+    plan.notes.append(f"{plan.output_lpn} was created by an earlier run of this same submission: carrying on")
 
 
 # -- planning -------------------------------------------------------------------------
@@ -273,9 +311,8 @@ def make_plan(session: Session, r: Request) -> Plan:
         notes.append("Please consider providing --cputime or --evtpersec")
     plan = Plan(r, owner, session.group, output_lpn, jobs, 0, notes)
     plan.cpu_minutes = estimate_cpu_minutes(plan)
-    if not r.resume and project_exists(session, r.project, output_lpn):
-        raise BadInput(f"project {r.project} already exists: project names are never reused "
-                       "(pick another -p, or --resume to submit its missing jobs)")  # fmt: skip
+    if not r.resume:
+        check_new_project(session, plan)
     return plan
 
 
@@ -360,14 +397,26 @@ def build_jdls(plan: Plan, sandbox_entries: list[str]) -> list[str]:
 
 
 def create_output_datasets(session: Session, plan: Plan) -> None:
+    """The output container (marked with the plan's fingerprint) and its datablocks.
+
+    A lost answer to the creation is reconciled as job batches are: if the container
+    now exists and is the caller's, this submission made it, and it carries on.
+    """
     rucio = session.rucio
     did = rucio.did(plan.output_lpn)
-    try:
-        rucio.add_container(did.scope, did.name, exist_ok=plan.request.resume)
-    except RequestRefused as exc:
-        if exception_class(exc) == "DataIdentifierAlreadyExists":
-            raise BadInput(f"{plan.output_lpn} already exists: project names are never reused") from None
-        raise
+    carry_on = plan.request.resume or plan.container_from_earlier_run
+    lost: list[BaseException] = []
+
+    def create() -> None:
+        try:
+            rucio.add_container(did.scope, did.name, meta={PLAN_KEY: plan.fingerprint}, exist_ok=carry_on)
+        except RequestRefused as exc:
+            if exception_class(exc) != "DataIdentifierAlreadyExists":
+                raise
+            if not lost or rucio.get_did(did.scope, did.name).get("account") != rucio.current_account():
+                raise BadInput(f"{plan.output_lpn} already exists: project names are never reused") from None
+
+    retrying("Rucio project container", answer_lost, before_retry=lost.append)(create)
     blocks = [(did.scope, f"{did.name}/{datablock(i)}") for i in range(plan.datablocks)]
     for scope, name in blocks:
         rucio.add_dataset(scope, name, exist_ok=True)

@@ -112,4 +112,6 @@ class Minor:
     MARKED_KILLED = "Marked for termination"
     RECEIVED_KILL = "Received Kill signal"
     RESCHEDULED = "Job Rescheduled"
+    #: gb2's embedded grid: a clean stop of the server sent the job back to wait (a crash stalls it).
+    SERVER_STOPPED = "Requeued: the gb2 server was stopped"
     MAX_RESCHEDULING = "Maximum of reschedulings reached"

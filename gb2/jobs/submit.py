@@ -7,7 +7,8 @@ normal users); a batch is one database transaction, so it is either fully in or
 not at all.
 
 * If a batch's response is lost (timeout, dropped connection, 5xx), gb2 asks the
-  server which of the batch's names exist, and submits only the missing ones.
+  server which of the batch's names exist, and submits only the missing ones
+  (within the shared retry budget of :func:`gb2.client.http.retrying`).
 * After the last batch, one search lists the submission's jobs; a name found twice
   (a retry racing a slow server) keeps its lowest JobID and the extra copies are
   killed and deleted before they can run twice.
@@ -15,16 +16,15 @@ not at all.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from gb2.client.diracx import DiracX
-from gb2.errors import OperationFailed, RequestRefused, ServerUnreachable
+from gb2.client.http import answer_lost, retrying
+from gb2.errors import OperationFailed, ServerUnreachable
 
 BATCH_SIZE = 20
-MAX_ATTEMPTS = 5
 
 
 @dataclass
@@ -34,24 +34,16 @@ class SubmissionResult:
     reconciled_batches: int = 0
 
 
-def _ambiguous(exc: Exception) -> bool:
-    """Did the request perhaps reach the server although we got no answer?"""
-    if isinstance(exc, ServerUnreachable):
-        return True
-    return isinstance(exc, RequestRefused) and (exc.status_code or 0) >= 500
-
-
 class Submitter:
     """Submit many JDLs with unique names under one job group."""
 
     def __init__(self, dx: DiracX, owner: str, group: str, *, batch_size: int = BATCH_SIZE,
-                 parallel: int = 4, wait: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
+                 parallel: int = 4) -> None:  # fmt: skip
         self.dx = dx
         self.owner = owner
         self.group = group
         self.batch_size = batch_size
         self.parallel = max(1, parallel)
-        self.wait = wait
         self.reconciled = 0
 
     def existing(self, names: Sequence[str]) -> dict[str, list[int]]:
@@ -72,33 +64,33 @@ class Submitter:
         """One batch; on an ambiguous failure, reconcile by name before trying again."""
         pending = list(range(len(jdls)))
         ids: dict[int, int] = {}
-        delay = 0.5
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                inserted = self.dx.submit_jdl([jdls[i] for i in pending])
-            except Exception as exc:
-                if not _ambiguous(exc) or attempt == MAX_ATTEMPTS:
-                    raise
-                self.wait(delay)
-                delay = min(delay * 2, 8.0)
-                self.reconciled += 1
-                try:
-                    present = self.existing([names[i] for i in pending])
-                except ServerUnreachable:
-                    continue  # still unreachable: reconcile on the next attempt
-                for i in pending:
-                    if names[i] in present:
-                        ids[i] = min(present[names[i]])
-                pending = [i for i in pending if i not in ids]
-                if not pending:
-                    break
-                continue
+
+        def attempt() -> None:
+            nonlocal pending
+            if not pending:
+                return  # the reconciliation found every job of the batch
+            inserted = self.dx.submit_jdl([jdls[i] for i in pending])
             if len(inserted) != len(pending):
                 raise OperationFailed(f"DiracX inserted {len(inserted)} jobs for {len(pending)} JDLs")
             for i, job in zip(pending, inserted, strict=True):
                 ids[i] = int(job["JobID"])
             pending = []
-            break
+
+        def reconcile(exc: BaseException) -> None:
+            nonlocal pending
+            self.reconciled += 1
+            try:
+                present = self.existing([names[i] for i in pending])
+            except ServerUnreachable:
+                return  # still unreachable: reconcile before the next attempt
+            for i in pending:
+                if names[i] in present:
+                    ids[i] = min(present[names[i]])
+            pending = [i for i in pending if i not in ids]
+
+        retrying("DiracX job submission", answer_lost, before_retry=reconcile)(attempt)
+        if pending:  # the last attempt failed after a reconciliation that found all but these
+            raise ServerUnreachable(f"{len(pending)} jobs of a batch could not be confirmed")
         return [ids[i] for i in range(len(jdls))]
 
     def submit(self, jdls: Sequence[str], names: Sequence[str],

@@ -28,8 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--workers", type=int, default=None, help="parallel job slots (default: cores)")
     p.add_argument("--no-engine", action="store_true", help="accept jobs but do not run them")
-    p.add_argument("--heartbeat-seconds", type=float, default=None)
-    p.add_argument("--stall-seconds", type=float, default=None)
+    p.add_argument("--heartbeat-seconds", type=float, default=None,
+                   help="seconds between a running job's heartbeats (default 30)")
+    p.add_argument("--stall-seconds", type=float, default=None,
+                   help="a job silent this long is Stalled, and Failed after as long again (default 600)")
+    p.add_argument("--public-url", default=None, metavar="URL",
+                   help="base URL of a proxy in front of this server: URLs handed out through it carry it")
     p.add_argument("--basf2", default=None, help="basf2 command (default: basf2 on PATH, else gb2's stand-in)")
     p.add_argument(
         "--idle-timeout", type=float, default=0,
@@ -56,6 +60,10 @@ def settings_from_args(args: argparse.Namespace):
         settings.stalled_to_failed_seconds = args.stall_seconds
     if args.basf2:
         settings.basf2_command = args.basf2
+    if args.public_url:
+        if not args.public_url.startswith(("http://", "https://")):
+            raise ValueError(f"--public-url must be an http(s) URL, not {args.public_url!r}")
+        settings.public_url = args.public_url.rstrip("/")
     return settings
 
 

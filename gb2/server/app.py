@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
-from gb2.server.state import ServerState
+from gb2.server.state import ServerState, request_base_url
 
 log = logging.getLogger("gb2.server")
 
@@ -68,13 +68,24 @@ def create_app(state: ServerState) -> _ActivityMiddleware:
 
 class _ActivityMiddleware:
     """Records when the last request arrived, for the idle shutdown (health probes,
-    which gb2 sends to see whether the server is up, do not count as activity)."""
+    which gb2 sends to see whether the server is up, do not count as activity), and
+    which base URL the request's answers carry (the public one behind a proxy)."""
 
     def __init__(self, app: Starlette, state: ServerState) -> None:
         self.app = app
         self.state = state
 
     async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
-        if scope["type"] == "http" and not scope["path"].startswith("/api/health/"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if not scope["path"].startswith("/api/health/"):
             self.state.last_activity = time.monotonic()
-        await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        host = headers.get(b"host", b"").decode("latin-1") or None
+        forwarded = b"x-forwarded-for" in headers or b"forwarded" in headers
+        token = request_base_url.set(self.state.base_for(host, forwarded))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            request_base_url.reset(token)

@@ -100,6 +100,9 @@ class ServerSettings:
     #: ``basf2`` command to run; None means: ``basf2`` on PATH, else gb2's stand-in.
     basf2_command: str | None = None
     keep_workdirs: bool = False
+    #: Base URL of a proxy in front of the server (e.g. ``http://127.0.0.1:9000``): storage-element,
+    #: sandbox and login URLs given to requests that came through it carry it. None: the server's own.
+    public_url: str | None = None
     run_engine: bool = True
     seed: bool = True
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -29,12 +30,17 @@ class JobEngine(Protocol):
     def busy(self) -> bool: ...
 
 
+#: The base URL to hand out in the request being served (set by :func:`gb2.server.app.create_app`).
+request_base_url: ContextVar[str | None] = ContextVar("gb2_request_base_url", default=None)
+
+
 @dataclass
 class ServerState:
     settings: ServerSettings
     db: Database
     authority: Authority
-    base_url: str = ""
+    #: Where the server listens; its engine's jobs talk to it there.
+    internal_url: str = ""
     engine: JobEngine | None = None
     #: Per-area singletons registered by route modules (e.g. the Rucio catalogue).
     services: dict[str, Any] = field(default_factory=dict)
@@ -49,5 +55,19 @@ class ServerState:
         return cls(settings=settings, db=db, authority=Authority(settings, db))
 
     def set_base_url(self, url: str) -> None:
-        self.base_url = url.rstrip("/")
-        self.authority.issuer = self.base_url
+        self.internal_url = url.rstrip("/")
+        self.authority.issuer = self.internal_url
+
+    @property
+    def base_url(self) -> str:
+        """The base of the URLs the server hands out (storage-element PFNs, sandbox and login URLs):
+        the public URL for requests that came through a proxy in front of the server
+        (``settings.public_url``), the server's own address otherwise."""
+        return request_base_url.get() or self.internal_url
+
+    def base_for(self, host: str | None, forwarded: bool) -> str:
+        """The base URL for a request with this Host header (``forwarded``: a proxy said it relayed it)."""
+        public = self.settings.public_url
+        if public and (forwarded or host != self.internal_url.split("://", 1)[-1]):
+            return public.rstrip("/")
+        return self.internal_url

@@ -24,12 +24,41 @@ def debug_enabled(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get("GB2_DEBUG") == "1"
 
 
+class _RetryLines:
+    """Under ``--debug`` every retry is one line on stderr: ``<tool>: retry 1/5 in 0.5 s: ...``."""
+
+    def __init__(self, tool: str) -> None:
+        import logging
+
+        class Handler(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                print(f"{tool}: {record.getMessage()}", file=sys.stderr, flush=True)
+
+        self.logger = logging.getLogger("gb2.retry")
+        self.handler = Handler()
+        self.level = self.logger.level
+
+    def __enter__(self) -> None:
+        import logging
+
+        self.logger.addHandler(self.handler)
+        self.logger.setLevel(logging.INFO)
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self.level)
+
+
 def run_click(command: Any, tool: str, argv: list[str]) -> int:
     import click
 
     debug = debug_enabled(argv)
     try:
-        result = command.main(args=argv, prog_name=tool, standalone_mode=False)
+        if debug:
+            with _RetryLines(tool):
+                result = command.main(args=argv, prog_name=tool, standalone_mode=False)
+        else:
+            result = command.main(args=argv, prog_name=tool, standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code or 0)
     except click.exceptions.Abort:

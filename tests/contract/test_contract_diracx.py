@@ -278,7 +278,7 @@ def test_lost_responses_do_not_duplicate_jobs(dx, alice):
     group = f"lost{run_id()}"
     lossy = DiracX(dx.url, alice.tokens, client=httpx.Client(transport=LosingTransport(2)))
     names = [f"{group}_{i:05d}" for i in range(45)]
-    result = Submitter(lossy, "alice", group, parallel=1, wait=lambda s: None).submit(
+    result = Submitter(lossy, "alice", group, parallel=1).submit(
         [job_jdl(n, group) for n in names], names)  # fmt: skip
     found = rows(alice, group, "JobName")
     assert sorted(r["JobName"] for r in found) == names
