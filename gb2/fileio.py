@@ -34,9 +34,12 @@ def write_atomic(path: Path, data: str | bytes, *, mode: int = 0o644) -> Path:
     """Replace ``path`` with ``data`` through a temporary file created with ``mode``.
 
     The temporary file is removed if anything fails, so neither a partial file nor
-    ``<name>.tmp`` is left behind.
+    ``<name>.tmp`` is left behind. A path that is not a regular file (``/dev/null``,
+    a FIFO) is written in place instead.
     """
     payload = data.encode() if isinstance(data, str) else data
+    if path.exists() and not path.is_file():
+        return _write_in_place(path, payload)  # /dev/null, a FIFO, /dev/stdout: never replace those
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
@@ -48,5 +51,18 @@ def write_atomic(path: Path, data: str | bytes, *, mode: int = 0o644) -> Path:
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
+        raise LocalWriteFailed(f"cannot write {path}: {reason(exc)}") from None
+    return path
+
+
+def _write_in_place(path: Path, payload: bytes) -> Path:
+    """Write into an existing special file (renaming over a device would replace the device)."""
+    try:
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            write_all(fd, payload)
+        finally:
+            os.close(fd)
+    except OSError as exc:
         raise LocalWriteFailed(f"cannot write {path}: {reason(exc)}") from None
     return path

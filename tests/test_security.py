@@ -477,3 +477,19 @@ def test_no_token_or_secret_in_command_output(grid, tmp_path):
         for value in (stored["access_token"], stored["refresh_token"], secret.read_text().strip()):
             assert value not in out.stdout and value not in out.stderr
     assert time.time() < stored["expires_at"]
+
+
+def test_list_file_that_is_a_fifo_is_written_not_replaced(grid, tmp_path):
+    """``--failed_lfns /dev/null`` as root once replaced the device by a regular file: special files
+    are written in place (a FIFO here, so that a regression cannot damage the machine)."""
+    import threading
+
+    fifo = tmp_path / "failed.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    r = run_tool("gb2_ds_get", UUBAR, "--force", "--failed_lfns", fifo, cwd=tmp_path)
+    reader.join(timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and received == [b""]
