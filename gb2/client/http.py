@@ -87,6 +87,15 @@ def retry_settings() -> tuple[int, float, float]:
     return max(1, attempts), initial, max(initial, 10.0)
 
 
+def exponential_jitter(first: float, maximum: float, jitter: float) -> wait_exponential_jitter:
+    """``first * 2**n`` plus up to ``jitter``, at most ``maximum``, with every tenacity gb2 declares
+    (>= 8.2): tenacity 9.1 renamed ``initial`` to ``multiplier`` and deprecated the old name."""
+    try:
+        return wait_exponential_jitter(multiplier=first, max=maximum, jitter=jitter)
+    except TypeError:  # tenacity < 9.1 (b2luigi pins tenacity < 9)
+        return wait_exponential_jitter(initial=first, max=maximum, jitter=jitter)
+
+
 def _wait_with_retry_after(base: Callable[[RetryCallState], float]) -> Callable[[RetryCallState], float]:
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -182,7 +191,7 @@ class Api:
 
         return Retrying(
             retry=retry_if_exception(retryable),
-            wait=_wait_with_retry_after(wait_exponential_jitter(multiplier=initial, max=maximum, jitter=initial)),
+            wait=_wait_with_retry_after(exponential_jitter(initial, maximum, initial)),
             stop=stop_after_attempt(attempts) | stop_after_delay(float(os.environ.get("GB2_RETRY_DEADLINE", "120"))),
             reraise=True,
         )
