@@ -9,6 +9,7 @@ against the test grid; tests/test_b2luigi.py runs b2luigi itself.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,41 +17,9 @@ from pathlib import Path
 import pytest
 
 from tests.cli import EXAMPLES, UUBAR, failing_steering, submit
+from tests.helpers import B2LUIGI_HELPER_CALLS
 
 BIN = Path(sys.executable).parent
-
-# The calls of b2luigi's helper scripts (gbasf2_proxy_info.py, gbasf2_job_status.py,
-# gbasf2_ds_list.py), each printing its result as JSON.
-HELPER = """
-import json, sys
-from DIRAC import gLogger
-from DIRAC.Core.Base import Script
-from DIRAC.Core.Security.X509Chain import X509Chain
-from DIRAC.Core.Security.ProxyInfo import getProxyInfo
-from BelleDIRAC.gbasf2.lib.auth import userCreds
-from BelleDIRAC.Client.helpers.common import initializeCS
-from BelleDIRAC.gbasf2.lib.job.information_collector import InformationCollector
-from BelleDIRAC.gbasf2.lib.ds.manager import Manager
-
-gLogger.setLevel("FATAL")
-Script.enableCS()
-initializeCS()
-what, args = sys.argv[1], sys.argv[2:]
-
-@userCreds
-def run():
-    if what == "proxy":
-        return getProxyInfo()
-    if what == "jobs":
-        collector = InformationCollector()
-        found = collector.getAllJobsInProjects([args[0]], date="1970-01-01", login=[args[1], "belle"],
-                                               statuses={"Status": ["all"]})
-        return collector.getJobSummary(found["Value"][args[0]])
-    return Manager().getLfns(dataType=None, dataset=args[0], user=args[1])
-
-print(json.dumps(run()))
-"""
-
 
 def setup_script() -> str:
     out = subprocess.run([BIN / "gb2_config", "gbasf2-setup"], capture_output=True, text=True, check=True).stdout
@@ -122,7 +91,7 @@ def test_the_dirac_apis_of_b2luigis_helpers(grid, tmp_path: Path) -> None:
                    f"{grid.server.url}/rucio", "--login-secret-file", str(secret), "--use")  # fmt: skip
     assert added.returncode == 0, added.stderr
     helper = tmp_path / "helper.py"
-    helper.write_text(HELPER)
+    helper.write_text(B2LUIGI_HELPER_CALLS)
 
     def call(*args: str) -> dict:
         r = in_env(env, "python3", str(helper), *args)
@@ -155,3 +124,13 @@ def test_the_dirac_apis_of_b2luigis_helpers(grid, tmp_path: Path) -> None:
     assert call("lfns", "/belle/user/alice/good/sub*/ntuple_*.root", "alice")["Value"] == files["Value"]
     assert call("lfns", "/belle/user/alice/good/sub*/other_*.root", "alice") == {"OK": True, "Value": []}
     assert call("lfns", "nosuchproject", "alice") == {"OK": True, "Value": []}
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def test_setup_script_in_zsh(tmp_path: Path) -> None:
+    script = setup_script()
+    r = subprocess.run(["env", "-i", f"HOME={tmp_path}", "zsh", "-c", f"source {script} -g belle > /dev/null && "
+                        "python3 -c 'import sys, DIRAC; print(sys.executable, DIRAC.__file__)'"],
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [str(BIN / "python3"), str(Path(script).parent / "python" / "DIRAC" / "__init__.py")]

@@ -1,6 +1,6 @@
 # gb2's gbasf2-style environment, for tools that source a gbasf2 setup script (b2luigi):
 #
-#     source "$(gb2_config gbasf2-setup)" [-g GROUP]
+#     source "$(gb2_config gbasf2-setup)" [-g GROUP]       (bash or zsh)
 #
 # Puts the Python interpreter gb2 is installed in and the gb2 commands first on PATH,
 # and gb2's DIRAC/BelleDIRAC compatibility modules first on PYTHONPATH. It works in an
