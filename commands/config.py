@@ -97,6 +97,19 @@ def remove(name: str) -> None:
     print(f"profile {name} removed ({config.save()})")
 
 
+@cli.command("gbasf2-setup", help="""[gb2] Print the absolute path of gb2's gbasf2 setup script.
+
+Tools that drive gbasf2, such as b2luigi, source a gbasf2 setup script before
+they run gbasf2 commands; set b2luigi's gbasf2_setup_path to this path. Sourcing
+it (with -g GROUP, as b2luigi does) puts gb2's interpreter and commands first on
+PATH and gb2's DIRAC/BelleDIRAC compatibility modules on PYTHONPATH.
+""")
+def gbasf2_setup() -> None:
+    from gb2.gbasf2_env import setup_script
+
+    print(setup_script())
+
+
 @cli.command("server", help="Status, start or stop of the embedded server of the active profile.")
 @click.argument("action", type=click.Choice(["status", "start", "stop"]), default="status")
 @click.option("--profile", default=None, envvar="GB2_PROFILE")

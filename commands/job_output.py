@@ -27,7 +27,9 @@ gb2 additions:
               what went wrong)
   --dir DIR   put log/ under DIR instead of the current directory
   --json      machine-readable output
-Exit code: 0 when every selected job's sandbox was fetched, 1 otherwise.""",
+Exit code: 0 when the sandbox of every selected job that has ended was
+fetched (a job still waiting or running has none yet: it is listed), 1
+otherwise.""",
 )
 @selection_options
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),

@@ -213,6 +213,7 @@ complete -c gb2_mock_server -s h -l help -d 'Show help'
 
 complete -c gb2_config -f
 complete -c gb2_config -n __fish_use_subcommand -a add
+complete -c gb2_config -n __fish_use_subcommand -a gbasf2-setup
 complete -c gb2_config -n __fish_use_subcommand -a remove
 complete -c gb2_config -n __fish_use_subcommand -a server
 complete -c gb2_config -n __fish_use_subcommand -a use

@@ -63,3 +63,36 @@ def embedded_home(tmp_path: Path, idle_timeout: float) -> dict[str, str]:
     profiles = {"embedded": {"type": "embedded", "idle_timeout": idle_timeout}}
     (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump({"active_profile": "embedded", "profiles": profiles}))
     return env
+
+
+# The calls of b2luigi 1.3.0's helper scripts (gbasf2_proxy_info.py, gbasf2_job_status.py,
+# gbasf2_ds_list.py), each printing its result as JSON; run with gb2.gbasf2_env's modules on the path.
+B2LUIGI_HELPER_CALLS = """
+import json, sys
+from DIRAC import gLogger
+from DIRAC.Core.Base import Script
+from DIRAC.Core.Security.X509Chain import X509Chain
+from DIRAC.Core.Security.ProxyInfo import getProxyInfo
+from BelleDIRAC.gbasf2.lib.auth import userCreds
+from BelleDIRAC.Client.helpers.common import initializeCS
+from BelleDIRAC.gbasf2.lib.job.information_collector import InformationCollector
+from BelleDIRAC.gbasf2.lib.ds.manager import Manager
+
+gLogger.setLevel("FATAL")
+Script.enableCS()
+initializeCS()
+what, args = sys.argv[1], sys.argv[2:]
+
+@userCreds
+def run():
+    if what == "proxy":
+        return getProxyInfo()
+    if what == "jobs":
+        collector = InformationCollector()
+        found = collector.getAllJobsInProjects([args[0]], date="1970-01-01", login=[args[1], "belle"],
+                                               statuses={"Status": ["all"]})
+        return collector.getJobSummary(found["Value"][args[0]])
+    return Manager().getLfns(dataType=None, dataset=args[0], user=args[1])
+
+print(json.dumps(run()))
+"""

@@ -73,6 +73,12 @@ def test_kill_then_delete(grid, tmp_path):
     [job] = submit(grid, "slow", slow)
     wait_status(grid, job, {"Running"})
 
+    # A running job has no logs yet: listed, not a failure (b2luigi fetches a project's
+    # logs while some of its jobs still run, and stops on a non-zero exit)
+    early = grid.run("gb2_job_output", "-p", "slow", "--dir", str(tmp_path), "--json")
+    assert early.code == 0, early.err
+    assert early.json()["no_sandbox"] == {str(job): "no output sandbox (status Running)"}
+
     unselected = grid.run("gb2_job_kill", "--force")
     assert unselected.code == 2 and "say which jobs to kill" in unselected.err
 
@@ -82,6 +88,8 @@ def test_kill_then_delete(grid, tmp_path):
     assert wait_status(grid, job, {"Killed"}, timeout=10)["status"] == "Killed"
 
     assert grid.run("gb2_diagnostic", "--failed_job", str(job), "--json").json()["cause"] == "killed"
+    ended = grid.run("gb2_job_output", "-p", "slow", "--dir", str(tmp_path), "--json")
+    assert ended.code == 1 and ended.json()["no_sandbox"] == {str(job): "no output sandbox (status Killed)"}
     again = grid.run("gb2_job_kill", "-j", str(job), "--force", "--json").json()
     assert again["job_ids"] == [] and again["skipped"] == {str(job): "Killed"}
 

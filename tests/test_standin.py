@@ -371,3 +371,133 @@ def test_import_is_cheap_and_command_is_python() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "['gb2', 'gb2.standin']"
+
+
+# --- pickled paths: b2luigi's default gbasf2 route ------------------------------------------
+
+PATH_BUILDER = """
+import basf2, modularAnalysis as ma
+from variables import variables as vm
+
+def build():
+    path = basf2.create_path()
+    ma.inputMdstList([], path=path)
+    vm.addAlias("mom", "p")
+    vm.addAlias("momCMS", "useCMSFrame(mom)")
+    ma.fillParticleList("pi+:good", "mom > 0.2", path=path)
+    ma.fillParticleList("K+:good", "kaonID > 0.5", path=path)
+    skim = basf2.create_path()
+    ma.variablesToNtuple("K+:good", ["mom"], filename="kaons.root", path=skim)
+    counter = path.add_module("VariableToReturnValue", variable="nParticlesInList(K+:good)")
+    counter.if_value(">0", skim, basf2.AfterConditionPath.CONTINUE)
+    side = basf2.create_path()
+    ma.variablesToNtuple("", ["nTracks"], filename="side.root", path=side)
+    path.add_independent_path(side, "side")
+    ma.variablesToNtuple("pi+:good", ["mom", "momCMS", "M"], filename="pions.root", path=path)
+    return path
+"""
+
+# What b2luigi does locally: pickle the path with the aliases, global tags and log level.
+PICKLE_IT = PATH_BUILDER + """
+import pickle
+from basf2 import conditions, logging
+from basf2.pickle_path import serialize_path
+
+conditions.globaltags = ["analysis_tag"]
+basf2.set_log_level(basf2.LogLevel.WARNING)
+data = serialize_path(build())
+data["aliases"] = {a: vm.getVariable(a).name for a in vm.getAliasNames()}
+data["globaltags"] = conditions.globaltags
+data["log_level"] = logging.log_level
+with open("path.pkl", "wb") as f:
+    pickle.dump(data, f)
+"""
+
+# What b2luigi's wrapper steering file does in the job.
+RUN_PICKLE = """
+import pickle, basf2
+from basf2 import pickle_path
+from variables import variables as vm
+
+with open("path.pkl", "rb") as f:
+    data = pickle.load(f)
+for alias, variable in data["aliases"].items():
+    vm.addAlias(alias, variable)
+basf2.conditions.globaltags += data["globaltags"]
+basf2.set_log_level(data["log_level"])
+path = pickle_path.get_path_from_file("path.pkl")
+basf2.print_path(path)
+print("GLOBALTAGS", basf2.conditions.globaltags)
+basf2.process(path=path, max_event=0)
+"""
+
+
+def test_a_pickled_path_runs_in_the_job_as_built(tmp_path: Path, inputs: list[Path]) -> None:
+    """The pickled path, run in another process, writes what the path run directly writes."""
+    direct, local, job = (tmp_path / d for d in ("direct", "local", "job"))
+    for d in (direct, local, job):
+        d.mkdir()
+    (direct / "s.py").write_text(PATH_BUILDER + "basf2.process(build())\n")
+    assert run(direct, direct / "s.py", *input_args(inputs), "--random-seed", "7").returncode == 0
+
+    made = run(local, write_steering(local, PICKLE_IT))
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert not (local / "pions.root").exists()  # building and pickling processes nothing
+    (job / "path.pkl").write_bytes((local / "path.pkl").read_bytes())
+    (job / "run.py").write_text(RUN_PICKLE)
+    r = run(job, job / "run.py", *input_args(inputs), "--random-seed", "7")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+    assert "GLOBALTAGS ['analysis_tag']" in r.stdout
+    assert "Starting event processing" not in r.stdout  # the pickled log level (WARNING) applies
+    assert "VariablesToNtuple_pi+:good (VariablesToNtuple)" in r.stdout  # print_path
+    assert "variables = ['mom', 'momCMS', 'M']" in r.stdout
+    for name in ("pions.root", "kaons.root", "side.root"):
+        assert read_ntuple(job / name) == read_ntuple(direct / name), name
+    pions = read_ntuple(job / "pions.root")["variables"]
+    assert pions and all(row["mom"] > 0.2 and row["momCMS"] > 0 for row in pions)
+
+
+def test_python_modules_cannot_be_pickled(tmp_path: Path) -> None:
+    steering = write_steering(tmp_path, """
+from basf2.pickle_path import serialize_path
+
+class Mine(b2.Module):
+    pass
+
+path = b2.create_path()
+path.add_module(Mine())
+serialize_path(path)
+""")
+    r = run(tmp_path, steering)
+    assert r.returncode == 1
+    assert "RuntimeError: The module 'Mine' is a Python module: it cannot be serialized" in r.stderr
+
+
+def test_variable_manager_aliases(tmp_path: Path, inputs: list[Path]) -> None:
+    steering = write_steering(tmp_path, """
+from variables import variables as vm
+
+assert vm.addAlias("mom", "p") and vm.addAlias("twice", "mom")
+assert not vm.addAlias("p", "E")  # a variable's name cannot become an alias
+print("NAMES", sorted(vm.getAliasNames()), vm.getVariable("twice").name, vm.getVariable("M").name)
+print("UNKNOWN", vm.getVariable("noSuchVariable"))
+""")
+    r = run(tmp_path, steering)
+    assert r.returncode == 0, r.stderr
+    assert "NAMES ['mom', 'twice'] p M" in r.stdout
+    assert "UNKNOWN None" in r.stdout and "[ERROR] Variable 'noSuchVariable' is not registered" in r.stdout
+    assert "[ERROR] Variable with name 'p' already exists" in r.stdout
+
+    looping = write_steering(tmp_path, """
+from variables import variables as vm
+
+vm.addAlias("loop", "loop2")
+vm.addAlias("loop2", "loop")
+path = b2.create_path()
+ma.inputMdstList([], path=path)
+ma.fillParticleList("pi+:x", "loop > 1", path=path)
+b2.process(path)
+""")
+    r = run(tmp_path, looping, *input_args(inputs))
+    assert r.returncode == 1 and "[ERROR] alias loop: loop -> loop2 -> loop" in r.stdout

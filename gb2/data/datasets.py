@@ -58,14 +58,15 @@ class Entry:
                 "events": self.events, "ses": self.ses}  # fmt: skip
 
 
-def expand_glob(rucio: RucioClient, pattern: str) -> list[str]:
-    """Names matching a glob, found through Rucio's wildcard search and checked with fnmatch."""
+def expand_glob(rucio: RucioClient, pattern: str, did_type: str = "all") -> list[str]:
+    """Names matching a glob (of ``did_type``: all, file, dataset, container), found
+    through Rucio's wildcard search and checked with fnmatch."""
     prefix = GLOB_CHARS.split(pattern, 1)[0]
     parent = prefix.rsplit("/", 1)[0] or "/"
     did = rucio.did(parent if parent != "/" else pattern)
     wildcard = re.sub(r"\[[^\]]*\]|\?", "*", pattern)
     found = set()
-    for name in rucio.search_dids(did.scope, {"name": wildcard}, did_type="all"):
+    for name in rucio.search_dids(did.scope, {"name": wildcard}, did_type=did_type):
         value = name if isinstance(name, str) else name.get("name")
         if value and fnmatch.fnmatchcase(value, pattern):
             found.add(value)

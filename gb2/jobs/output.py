@@ -24,6 +24,7 @@ from gb2.client.diracx import DiracX
 from gb2.errors import Gb2Error
 from gb2.fileio import reason
 from gb2.jobs.sandbox import extract_archive
+from gb2.jobs.states import FINAL_STATES
 
 SANDBOX_SE = "SB:SandboxSE|"
 PARALLEL = 8
@@ -34,10 +35,13 @@ class OutputOutcome:
     fetched: dict[int, Path] = field(default_factory=dict)  # job id -> folder
     missing: dict[int, str] = field(default_factory=dict)  # job id -> why there is none
     failed: dict[int, str] = field(default_factory=dict)  # job id -> error
+    #: Jobs in ``missing`` that have not ended: no sandbox yet is expected, not a failure
+    #: (b2luigi fetches a project's logs while some of its jobs still run).
+    not_ended: set[int] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.missing
+        return not self.failed and set(self.missing) <= self.not_ended
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +102,8 @@ def fetch_outputs(
         else:
             if got is None:
                 outcome.missing[job_id] = f"no output sandbox (status {status})"
+                if status not in FINAL_STATES:
+                    outcome.not_ended.add(job_id)
             else:
                 outcome.fetched[job_id] = got
         if progress:

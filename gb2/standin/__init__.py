@@ -3,8 +3,9 @@
 It is not basf2 and says so (a one-line banner on stderr). It implements the
 basf2 command line used by gb2's job wrapper (``python -m gb2.standin``, see
 :mod:`gb2.standin.cli`) and the part of the basf2 Python API common steering
-files use (``gb2/standin/pylib``: ``basf2``, ``modularAnalysis``, ``mdst``,
-``udst``, ``generators``, ``simulation``, ``reconstruction``, ``pdg``). It reads
+files use (``gb2/standin/pylib``: ``basf2`` with ``basf2.pickle_path``,
+``modularAnalysis``, ``variables``, ``mdst``, ``udst``, ``generators``, ``simulation``,
+``reconstruction``, ``pdg``). It reads
 and writes gb2's own event files (:mod:`gb2.standin.eventfile`), not ROOT files.
 ``README.md`` next to this file describes the contract.
 

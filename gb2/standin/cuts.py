@@ -12,7 +12,7 @@ Grammar (``and``/``or``/``not``; grouping with ``[ ]`` as in basf2, or ``( )``):
     unary   := ('-'|'+') unary | atom
     atom    := number | variable | function '(' args ')' | '[' cut ']' | '(' cut ')'
 
-Variables are those of :mod:`gb2.standin.variables`; functions: ``abs(x)``,
+Variables are those of :mod:`gb2.standin.variables` and its aliases; functions: ``abs(x)``,
 ``sqrt(x)``, ``formula(x)``, ``daughter(i, x)``, ``useCMSFrame(x)``,
 ``nParticlesInList(list)``, ``passesCut(cut)`` and ``passesEventCut(cut)``. Anything else raises :class:`CutError` naming what
 is not supported, so a typo never turns into a silently wrong selection.
@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 
 from gb2.standin import kinematics as kin
 from gb2.standin.datastore import EventStore, Particle
-from gb2.standin.variables import EVENT_VARIABLES, NAN, PARTICLE_VARIABLES, known_names
+from gb2.standin.variables import ALIASES, EVENT_VARIABLES, NAN, PARTICLE_VARIABLES, known_names
 
 
 class CutError(ValueError):
@@ -299,7 +299,19 @@ def _arity(fn: str, args: list[str], n: int) -> list[str]:
     return args
 
 
+#: Aliases being expanded (an alias that leads back to itself is an error, not a recursion).
+_EXPANDING: list[str] = []
+
+
 def _variable(name: str, text: str) -> Expr:
+    if name in ALIASES:
+        if name in _EXPANDING:
+            raise CutError(f"alias loop: {' -> '.join([*_EXPANDING, name])}")
+        _EXPANDING.append(name)
+        try:
+            return compile_expression(ALIASES[name])
+        finally:
+            _EXPANDING.pop()
     if name in PARTICLE_VARIABLES:
         fn = PARTICLE_VARIABLES[name]
 

@@ -6,12 +6,14 @@ Particle variables: ``M``/``InvM``, ``dM``, ``p``, ``pt``, ``px``, ``py``, ``pz`
 ``kaonID``, ``protonID``. Event variables (usable everywhere): ``nTracks``,
 ``nMCParticles``, ``isMC``, ``expNum``, ``runNum``, ``evtNum``. Meta-variables are
 handled by :mod:`gb2.standin.cuts`. Like basf2, a variable without a value (MC
-truth on data, PID of a composite) is NaN.
+truth on data, PID of a composite) is NaN. Aliases (``variables.addAlias``) name
+expressions and can be used wherever a variable can.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
 from gb2.standin import kinematics as kin
@@ -108,5 +110,34 @@ EVENT_VARIABLES: dict[str, EventVar] = {
 }
 
 
+#: Aliases of this run (``variables.addAlias``): name -> the expression it stands for.
+ALIASES: dict[str, str] = {}
+
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def add_alias(name: str, expression: str) -> bool:
+    """Define ``name`` as another name for ``expression``; False (and an ERROR) if it cannot be.
+
+    As in basf2: an alias needs a plain name that is not a variable; defining it again
+    replaces it (with a WARNING); it is resolved when a cut or ntuple uses it."""
+    from gb2.standin.b2log import B2ERROR, B2WARNING
+
+    if not _NAME_RE.match(name):
+        B2ERROR(f"Alias {name!r} contains forbidden characters")
+        return False
+    if name in PARTICLE_VARIABLES or name in EVENT_VARIABLES:
+        B2ERROR(f"Variable with name {name!r} already exists, cannot add it as an alias")
+        return False
+    if name == expression:
+        B2ERROR(f"Alias {name!r} cannot refer to itself")
+        return False
+    if name in ALIASES and ALIASES[name] != expression:
+        B2WARNING(f"An alias with the name {name!r} exists and is set to {ALIASES[name]!r}, "
+                  f"setting it to {expression!r}")
+    ALIASES[name] = expression
+    return True
+
+
 def known_names() -> list[str]:
-    return sorted(PARTICLE_VARIABLES) + sorted(EVENT_VARIABLES)
+    return sorted(PARTICLE_VARIABLES) + sorted(EVENT_VARIABLES) + sorted(ALIASES)

@@ -228,3 +228,49 @@ def test_job_control_commands_against_real_diracx(user, logged_in, tmp_path):
     assert deleted.returncode == 0 and "Deleted 3 jobs" in deleted.stdout, deleted.stdout + deleted.stderr
     status = gb2(user, "gb2_job_status", "-p", project)
     assert "Deleted:3" in status.stdout, status.stdout
+
+
+def test_b2luigi_dirac_apis_against_the_real_servers(user, logged_in, real_rucio, tmp_path):
+    """What b2luigi's helper scripts ask through gb2's DIRAC and BelleDIRAC modules
+    (gb2.gbasf2_env): the login, a project's jobs, the files of a project or a glob."""
+    from gb2.gbasf2_env import COMPAT_DIR
+    from tests.helpers import B2LUIGI_HELPER_CALLS
+
+    project = f"b2l{run_id()}"
+    submitted = gb2(user, "gbasf2", str(EXAMPLES / "mc_generation.py"), "-p", project, "-s", RELEASE,
+                    "--repetition", "2", "--force", "--json")  # fmt: skip
+    assert submitted.returncode == 0, submitted.stderr
+    done, failed = json.loads(submitted.stdout)["job_ids"]
+    alice = logged_in
+    for state in ("Checking", "Waiting", "Matched", "Running"):
+        alice.set_job_status([done, failed], status=state, source="JobWrapper")
+    alice.set_job_status([failed], status="Failed", minor="Application Finished With Errors", source="JobWrapper")
+    # Two generations of one output, as a rescheduled job leaves them: b2luigi wants both listed.
+    rucio = RucioClient(real_rucio.url, account="alice", username="alice", password=real_rucio.alice.password)
+    outputs = []
+    for generation in (0, 1):
+        path = tmp_path / f"mc_{generation}.root"
+        path.write_bytes(os.urandom(3000 + generation))
+        outputs.append((path, f"/belle/user/alice/{project}/sub00/mc_00000_job{done}_{generation:02d}.root", 10))
+    register_outputs(rucio, real_rucio.user_rses[0], outputs, job_id=done)
+    alice.set_job_status([done], status="Done", minor="Execution Complete", application="Done", source="JobWrapper")
+
+    helper = tmp_path / "helper.py"
+    helper.write_text(B2LUIGI_HELPER_CALLS)
+    env = {**user["env"], "PYTHONPATH": str(COMPAT_DIR)}
+
+    def call(*args: str) -> dict:
+        r = subprocess.run([sys.executable, str(helper), *args], env=env, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    proxy = call("proxy")
+    assert proxy["OK"] and proxy["Value"]["username"] == "alice" and proxy["Value"]["secondsLeft"] > 0
+    jobs = call("jobs", project, "alice")["Value"]
+    assert {k: (v["Status"], v["ApplicationStatus"]) for k, v in jobs.items()} == {
+        str(done): ("Done", "Done"), str(failed): ("Failed", jobs[str(failed)]["ApplicationStatus"])}
+    assert call("jobs", f"none{run_id()}", "alice")["OK"] is False
+    lfns = sorted(lfn for _, lfn, _ in outputs)
+    assert call("lfns", project, "alice")["Value"] == lfns
+    assert call("lfns", f"/belle/user/alice/{project}/sub*/mc_*.root", "alice")["Value"] == lfns
+    assert call("lfns", f"/belle/user/alice/{project}/sub*/other_*.root", "alice") == {"OK": True, "Value": []}

@@ -70,6 +70,7 @@ class IndependentPath(Module):
     def __init__(self, path: Path | None = None, ds_id: str = "") -> None:
         super().__init__()
         self._path = path or Path()
+        self.ds_id = ds_id
         self._type = "SubEvent"
         self.set_name(f"IndependentPath{('_' + ds_id) if ds_id else ''}")
 

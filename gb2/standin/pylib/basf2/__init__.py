@@ -3,7 +3,8 @@
 This is NOT basf2. It is the part of basf2's Python interface that common
 steering files use, implemented over gb2's stand-in modules (see
 ``python -m gb2.standin -m`` for the module list). Conditions-database settings
-are accepted and have no effect.
+are accepted and have no effect. ``basf2.pickle_path`` saves a path to a file and
+reads it back (b2luigi's default gbasf2 route).
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ __all__ = [
     "create_path",
     "find_file",
     "get_random_seed",
+    "logging",
+    "print_path",
     "process",
     "register_module",
     "set_log_level",
@@ -89,6 +92,37 @@ def get_random_seed() -> str:
 def set_log_level(level: LogLevel) -> None:
     """Global log level (``-l`` on the command line takes precedence)."""
     _LOG.set_level(LogLevel(level))
+
+
+class _Logging:
+    """``basf2.logging``, basf2's global log settings, as far as the stand-in has them."""
+
+    @property
+    def log_level(self) -> LogLevel:
+        return _LOG.level
+
+    @log_level.setter
+    def log_level(self, level: LogLevel) -> None:
+        set_log_level(level)
+
+
+logging = _Logging()
+
+
+def print_path(path: Path, defaults: bool = False, description: bool = False, indentation: int = 0,
+               title: bool = True) -> None:  # fmt: skip
+    """The modules of ``path`` with the parameters set in the steering file (``defaults``: all)."""
+    pad = " " * indentation
+    if title:
+        print(f"{pad}Modules and parameter settings in the path")
+        print(f"{pad}" + "=" * 42)
+    for index, module in enumerate(path.modules()):
+        print(f"{pad}{index:>3}  {module.name()} ({module.type()})")
+        for info in module.available_params():
+            if defaults or info.setInSteering:
+                print(f"{pad}       {info.name} = {info.values!r}")
+        for sub in module.get_all_condition_paths() + list(getattr(module, "sub_paths", lambda: [])()):
+            print_path(sub, defaults, description, indentation + 7, title=False)
 
 
 def set_debug_level(level: int) -> None:

@@ -1,0 +1,1 @@
+"""``BelleDIRAC.Client`` (gb2 stand-in, not BelleDIRAC)."""

@@ -1,0 +1,1 @@
+"""``BelleDIRAC.Client.helpers`` (gb2 stand-in, not BelleDIRAC)."""

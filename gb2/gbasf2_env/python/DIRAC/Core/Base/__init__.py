@@ -1,0 +1,1 @@
+"""``DIRAC.Core.Base`` (gb2 stand-in, not DIRAC)."""

@@ -1,0 +1,1 @@
+"""``DIRAC.Core.Security`` (gb2 stand-in, not DIRAC)."""

@@ -1,0 +1,1 @@
+"""``DIRAC.Core`` (gb2 stand-in, not DIRAC)."""
