@@ -19,7 +19,15 @@ verified are skipped, so running again completes or repairs a download (an
 interrupted file resumes where it stopped). Only the newest reschedule
 generation of each output is downloaded; older ones are reported.
 
-Exit status 0 only if every file is present and verified.
+Replicas are read closest first: the storage elements at your site, then the
+next closest (gb2_config site); storage elements flagged down are skipped.
+Every verified file is recorded in <dataset>/gb2_manifest.json (LFN, size,
+adler32, job id, reschedule number, storage element, time): gb2_ds_verify
+checks the tree against it offline, and a later gb2_ds_get trusts files that
+are unchanged since.
+
+Exit status 0 only if every file is present and verified (also when a glob
+matches nothing: "No file found", as gbasf2 prints).
 
 \b
 gb2 notes:
@@ -43,6 +51,7 @@ gb2 notes:
 @json_option
 @common
 def cli(datasets, force, failed_lfns, input_dslist, se, new, destination, parallel, user, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
+    import sys
     from pathlib import Path
 
     from gb2.data.datasets import read_list_file
@@ -55,7 +64,8 @@ def cli(datasets, force, failed_lfns, input_dslist, se, new, destination, parall
     session = Session.open(profile)
     owner = user or session.username
     only = set(read_list_file(input_dslist)) if input_dslist else None
-    plan = plan_download(session.rucio, list(datasets), owner, Path(destination), only=only, se=se)
+    plan = plan_download(session.rucio, list(datasets), owner, Path(destination), only=only, se=se,
+                         order=session.replica_order)
     if not plan.items and not plan.failed:
         if as_json:
             print_json({"ok": False, "files": 0, "reason": "No file found"})
@@ -63,7 +73,7 @@ def cli(datasets, force, failed_lfns, input_dslist, se, new, destination, parall
             print("No file found")
         if failed_lfns:
             write_list(Path(failed_lfns), [])
-        return ExitCode.NOT_FOUND
+        return ExitCode.OK  # nothing to download is not a failure (b2luigi relies on it)
     say = (lambda *a: None) if as_json else print
     say(f"Download {len(plan.items)} files ({human_bytes(plan.total_bytes)}) into {Path(destination).resolve()}")
     if plan.items and not confirm("Do you want to download these files?", force=force, what="download"):
@@ -76,6 +86,8 @@ def cli(datasets, force, failed_lfns, input_dslist, se, new, destination, parall
         outcome = downloader.run(plan)
     finally:
         stop()
+    for warning in outcome.warnings:
+        print(f"gb2_ds_get: warning: {warning}", file=sys.stderr)
     if failed_lfns:
         write_list(Path(failed_lfns), list(outcome.failed))
     if as_json:

@@ -198,6 +198,14 @@ complete -c gb2_se_list -l debug -d 'Show tracebacks on errors'
 complete -c gb2_se_list -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
 complete -c gb2_se_list -s h -l help -d 'Show help'
 
+complete -c gb2_ds_verify
+complete -c gb2_ds_verify -l prune_superseded -d 'Delete older reschedule generations found in the tree'
+complete -c gb2_ds_verify -l parallel -r -d 'Files hashed at once'
+complete -c gb2_ds_verify -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_ds_verify -l debug -d 'Show tracebacks on errors'
+complete -c gb2_ds_verify -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_ds_verify -s h -l help -d 'Show help'
+
 complete -c gb2_mock_server -f
 complete -c gb2_mock_server -l port -r -d 'Port (0: any free port)'
 complete -c gb2_mock_server -l host -r -d 'Address to bind'
@@ -212,8 +220,9 @@ complete -c gb2_config -f
 complete -c gb2_config -n __fish_use_subcommand -a add
 complete -c gb2_config -n __fish_use_subcommand -a remove
 complete -c gb2_config -n __fish_use_subcommand -a server
+complete -c gb2_config -n __fish_use_subcommand -a site
 complete -c gb2_config -n __fish_use_subcommand -a use
 complete -c gb2_config -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_config -s h -l help -d 'Show help'
 
-complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list mock_server config'
+complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list ds_verify mock_server config'
