@@ -60,6 +60,7 @@ def cli(datasets, force, failed_lfns, input_dslist, se, new, destination, parall
     from gb2.session import Session
     from gb2.ui.output import human_bytes, print_json
     from gb2.ui.prompts import confirm
+    from gb2.ui.transfers import transfer_progress
 
     session = Session.open(profile)
     owner = user or session.username
@@ -79,7 +80,7 @@ def cli(datasets, force, failed_lfns, input_dslist, se, new, destination, parall
     if plan.items and not confirm("Do you want to download these files?", force=force, what="download"):
         print("Download cancelled.")
         return ExitCode.FAILED
-    progress, stop = _progress(plan.total_bytes, len(plan.items), quiet=as_json)
+    progress, stop = transfer_progress(plan.total_bytes, len(plan.items), quiet=as_json)
     downloader = Downloader(lambda: {"Authorization": f"Bearer {session.diracx.access_token()}"},
                             parallel=parallel, progress=progress)  # fmt: skip
     try:
@@ -113,27 +114,3 @@ def cli(datasets, force, failed_lfns, input_dslist, se, new, destination, parall
     print(f"{len(outcome.downloaded)} downloaded ({human_bytes(outcome.bytes)}, {rate:.1f} MB/s), "
           f"{len(outcome.verified)} already present, {len(outcome.failed)} failed: download {verdict}")  # fmt: skip
     return ExitCode.OK if outcome.ok else ExitCode.FAILED
-
-
-def _progress(total_bytes: int, files: int, *, quiet: bool):  # type: ignore[no-untyped-def]
-    """A rich progress bar (bytes and rate) on a terminal; nothing otherwise."""
-    import sys
-
-    if quiet or not sys.stderr.isatty() or not files:
-        return None, lambda: None
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    from gb2.ui.output import console
-
-    bar = Progress(TextColumn("downloading"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                   TimeRemainingColumn(), console=console(stderr=True), transient=True)  # fmt: skip
-    task = bar.add_task("files", total=total_bytes or None)
-    bar.start()
-    return (lambda n: bar.advance(task, n)), bar.stop

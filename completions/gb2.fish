@@ -206,6 +206,17 @@ complete -c gb2_ds_verify -l debug -d 'Show tracebacks on errors'
 complete -c gb2_ds_verify -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
 complete -c gb2_ds_verify -s h -l help -d 'Show help'
 
+complete -c gb2_ds_put -f
+complete -c gb2_ds_put -s i -l input_dir -r -F -d 'The folder whose files to upload'
+complete -c gb2_ds_put -s d -l destination_se -r -d 'Storage element to write to (a TMP one; see gb2_se_list)'
+complete -c gb2_ds_put -l datablock -r -d 'Datablock for the files (default sub00)'
+complete -c gb2_ds_put -s f -l force -d 'Do not ask for confirmation'
+complete -c gb2_ds_put -l parallel -r -d 'Parallel uploads'
+complete -c gb2_ds_put -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_ds_put -l debug -d 'Show tracebacks on errors'
+complete -c gb2_ds_put -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_ds_put -s h -l help -d 'Show help'
+
 complete -c gb2_mock_server -f
 complete -c gb2_mock_server -l port -r -d 'Port (0: any free port)'
 complete -c gb2_mock_server -l host -r -d 'Address to bind'
@@ -225,4 +236,4 @@ complete -c gb2_config -n __fish_use_subcommand -a use
 complete -c gb2_config -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_config -s h -l help -d 'Show help'
 
-complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list ds_verify mock_server config'
+complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list ds_verify ds_put mock_server config'

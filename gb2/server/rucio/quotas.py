@@ -2,11 +2,15 @@
 
 Rucio counts against an account the replicas its replication rules lock: every
 file below a rule's DID, on the RSEs the rule's expression names, once per file
-and RSE. Real Rucio updates those counters in its ``abacus-account`` daemon a few
-minutes after the locks change; here they are computed when asked, from the rules
-and the available replicas. Limits are bytes per account and RSE (``-1``:
-unlimited, shown as infinity as Rucio does); every configured user starts with
-``user_quota_bytes`` on each TMP storage element.
+and RSE. On the Belle II grid every output dataset a user's job registers gets
+such a rule for the user (DIRAC's ``ANY=true`` rule); the embedded grid, whose
+engine registers outputs itself, counts the files an account registered as locked
+by it instead of making that rule. Real Rucio updates its counters in the
+``abacus-account`` daemon a few minutes after the locks change; here they are
+computed when asked. Limits are bytes per account and RSE (``-1``: unlimited,
+shown as infinity as Rucio does); every configured user starts with
+``user_quota_bytes`` on each TMP storage element, and only RSEs with a limit
+count (Rucio places no lock where an account has no quota).
 """
 
 from __future__ import annotations
@@ -81,8 +85,8 @@ def delete_local_limit(cat: Catalog, issuer: str | None, account: str, rse: str)
 
 
 def _locked(cat: Catalog, account: str, limited: set[int] | None) -> dict[int, tuple[int, int]]:
-    """RSE id -> (bytes, files) of the replicas the account's rules lock; ``limited``: the RSEs
-    where the account has a limit (Rucio places no lock elsewhere), None for root."""
+    """RSE id -> (bytes, files) of the replicas the account's rules lock and of the files it
+    registered; ``limited``: the RSEs where the account has a limit, None for root."""
     targets: dict[str, list[int]] = {}
     pairs: dict[tuple[int, int], int] = {}
     for rule in cat.db.execute("SELECT did_id, rse_expression FROM rucio_rules WHERE account=?", (account,)):
@@ -98,6 +102,11 @@ def _locked(cat: Catalog, account: str, limited: set[int] | None) -> dict[int, t
                 TREE_CTE + "SELECT r.did_id, r.rse, r.bytes FROM tree JOIN rucio_replicas r ON r.did_id = tree.id "
                 f"WHERE r.state='AVAILABLE' AND r.rse IN ({placeholders(len(part))})", (rule["did_id"], *part)):
                 pairs[(row["did_id"], row["rse"])] = row["bytes"]
+    for row in cat.db.execute(
+        "SELECT r.did_id, r.rse, r.bytes FROM rucio_dids d JOIN rucio_replicas r ON r.did_id = d.id "
+        "WHERE d.account=? AND d.did_type='FILE' AND r.state='AVAILABLE'", (account,)):
+        if limited is None or row["rse"] in limited:
+            pairs[(row["did_id"], row["rse"])] = row["bytes"]
     out: dict[int, tuple[int, int]] = {}
     for (_, rse_id), size in pairs.items():
         total, files = out.get(rse_id, (0, 0))

@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS rucio_dids (
 );
 CREATE INDEX IF NOT EXISTS rucio_dids_expired ON rucio_dids(expired_at) WHERE expired_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS rucio_dids_name ON rucio_dids(name);
+CREATE INDEX IF NOT EXISTS rucio_dids_account ON rucio_dids(account, did_type);
 CREATE TABLE IF NOT EXISTS rucio_deleted_dids (
     scope TEXT NOT NULL,
     name TEXT NOT NULL,
