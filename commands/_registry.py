@@ -25,6 +25,7 @@ TOOLS: dict[str, tuple[str, str]] = {
     "gb2_se_list": ("commands.se_list", "List storage elements: kind, site, usage"),
     "gb2_ds_verify": ("commands.ds_verify", "Check a downloaded tree against its manifest, offline"),
     "gb2_ds_put": ("commands.ds_put", "Upload local files as a dataset in your own area"),
+    "gb2_ds_cp": ("commands.ds_cp", "Copy a dataset or datablock into your own area"),
     "gb2_mock_server": ("commands.mock_server", "Run the embedded grid server in the foreground"),
     "gb2_config": ("commands.config", "Show or change profiles (embedded or real servers)"),
     "gb2": ("commands.umbrella", "Run any gb2 tool: gb2 <tool> args; alone, list tools"),

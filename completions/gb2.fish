@@ -217,6 +217,16 @@ complete -c gb2_ds_put -l debug -d 'Show tracebacks on errors'
 complete -c gb2_ds_put -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
 complete -c gb2_ds_put -s h -l help -d 'Show help'
 
+complete -c gb2_ds_cp -f
+complete -c gb2_ds_cp -s d -l destination_se -r -d 'Storage element to write to (a TMP one; see gb2_se_list)'
+complete -c gb2_ds_cp -s f -l force -d 'Do not ask for confirmation'
+complete -c gb2_ds_cp -l parallel -r -d 'Parallel copies'
+complete -c gb2_ds_cp -s u -l user -r -d 'Act on another user'"'"'s projects (default: you)'
+complete -c gb2_ds_cp -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_ds_cp -l debug -d 'Show tracebacks on errors'
+complete -c gb2_ds_cp -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_ds_cp -s h -l help -d 'Show help'
+
 complete -c gb2_mock_server -f
 complete -c gb2_mock_server -l port -r -d 'Port (0: any free port)'
 complete -c gb2_mock_server -l host -r -d 'Address to bind'
@@ -236,4 +246,4 @@ complete -c gb2_config -n __fish_use_subcommand -a use
 complete -c gb2_config -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_config -s h -l help -d 'Show help'
 
-complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list ds_verify ds_put mock_server config'
+complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list ds_verify ds_put ds_cp mock_server config'

@@ -130,9 +130,11 @@ _TIMEOUT = 60.0
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
-def _connection(scheme: str, host: str, port: int, fresh: bool = False) -> http.client.HTTPConnection:
+def _connection(scheme: str, host: str, port: int, fresh: bool = False, *, purpose: str = "get") -> http.client.HTTPConnection:
+    """This thread's kept-alive connection to a server; a copy reads (``get``) and writes
+    (``put``) at once, so the two have a connection each."""
     pool: dict = _connections.__dict__.setdefault("pool", {})
-    key = (scheme, host, port)
+    key = (scheme, host, port, purpose)
     conn = pool.get(key)
     if conn is not None and fresh:
         conn.close()
@@ -292,14 +294,18 @@ def pfn_chunks(pfn: str, headers: Mapping[str, str] | None = None) -> Chunks:
         response, conn = open_get(pfn, dict(headers or {}))
         buffer = bytearray(CHUNK)
         view = memoryview(buffer)
+        whole = False
         try:
             while n := response.readinto(buffer):
                 yield view[:n]
             if response.length:
                 raise OperationFailed(f"reading {pfn} ended early")
+            whole = True
         except (OSError, http.client.HTTPException) as exc:
-            conn.close()
             raise OperationFailed(f"reading {pfn} failed: {exc}") from exc
+        finally:
+            if not whole:  # abandoned half-way: the connection cannot be reused
+                conn.close()
 
     return chunks
 
@@ -358,7 +364,7 @@ def _put(chunks: Chunks, size: int, url: str, headers: Mapping[str, str],
     port = parts.port or (443 if parts.scheme == "https" else 80)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     for fresh in (False, True):
-        conn = _connection(parts.scheme, parts.hostname, port, fresh=fresh)
+        conn = _connection(parts.scheme, parts.hostname, port, fresh=fresh, purpose="put")
         checksum, total = Adler32(), 0
         try:
             conn.putrequest("PUT", target, skip_accept_encoding=True)
@@ -393,7 +399,8 @@ def _put(chunks: Chunks, size: int, url: str, headers: Mapping[str, str],
 
 def _request(method: str, url: str, headers: Mapping[str, str]) -> _Reply:
     parts = urlsplit(url)
-    conn = _connection(parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+    conn = _connection(parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80),
+                       purpose="put")
     try:
         conn.request(method, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
                      headers={"User-Agent": USER_AGENT, **headers})

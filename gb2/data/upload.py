@@ -29,17 +29,19 @@ from typing import Any
 
 from gb2.client.rucio import RucioClient
 from gb2.data.checksum import adler32_file, normalise_adler32
-from gb2.data.datasets import is_glob, to_lpn
+from gb2.data.datasets import did_type, is_glob, to_lpn
 from gb2.data.events import events_in
 from gb2.data.lfn import (
     DATABLOCK_RE,
     DATABLOCK_SIZE,
+    DATASET_META_KEYS,
     datablock,
     is_datablock,
     name_problem,
     scope_for,
 )
 from gb2.data.manifest import NAME as MANIFEST_NAME
+from gb2.data.replica_order import ReplicaOrder
 from gb2.data.transfer import ChecksumMismatch, Chunks, file_chunks, pfn_chunks, send
 from gb2.errors import BadInput, Gb2Error, LocalWriteFailed, NotFound
 
@@ -73,6 +75,7 @@ class UploadPlan:
     items: list[Item]
     se: str = ""
     registered: dict[str, tuple[int | None, str | None]] = field(default_factory=dict)  # LFN -> (bytes, adler32)
+    meta: dict[str, Any] = field(default_factory=dict)  # Dataset Searcher keys for the dataset
 
     @property
     def total_bytes(self) -> int:
@@ -231,6 +234,57 @@ def plan_put(rucio: RucioClient, user: str, directory: Path, lpn_arg: str, block
     return UploadPlan(lpn, items, registered=registered_files(rucio, lpn))
 
 
+def plan_copy(rucio: RucioClient, user: str, source_arg: str, dest_arg: str,
+              order: Callable[[set[str]], ReplicaOrder] | None = None) -> UploadPlan:
+    """A copy of a dataset or datablock under a new LPN in your own area: new file names,
+    read from the source's closest healthy replicas, checked against the source's
+    catalogue checksums. Nothing is sent or created."""
+    dest_ds, dest_block = split_destination(own_destination(dest_arg, user), None)
+    if is_glob(source_arg):
+        raise BadInput(f"{source_arg}: copy one dataset or datablock, not a wildcard")
+    source = to_lpn(source_arg, user)
+    kind = did_type(rucio, source)
+    if kind == "FILE":
+        raise BadInput(f"{source} is a file: copy its dataset or datablock")
+    for a, b in ((source, dest_ds), (dest_ds, source)):
+        if a == b or a.startswith(b + "/"):
+            raise BadInput(f"{source} and {dest_ds} overlap: copy into a new dataset")
+    did = rucio.did(source)
+    listing = {f["name"]: f for f in rucio.list_files(did.scope, did.name)}
+    replicas = {r["name"]: r.get("rses") or {} for r in rucio.list_replicas([did])} if listing else {}
+    holders = {rse for rses in replicas.values() for rse in rses}
+    ranking = order(holders) if order is not None and holders else ReplicaOrder()
+    items = []
+    for name in sorted(listing):
+        rel = name[len(source) + 1:].split("/")
+        if kind == "DATASET" and len(rel) == 1:
+            block = dest_block or (source.rsplit("/", 1)[1] if is_datablock(source) else "sub00")
+        elif kind == "CONTAINER" and len(rel) == 2 and DATABLOCK_RE.match(rel[0]) and dest_block is None:
+            block = rel[0]
+        else:
+            raise BadInput(f"{source} is not a dataset of datablocks ({name} does not fit): copy its datasets "
+                           "one at a time")  # fmt: skip
+        rses = replicas.get(name, {})
+        sources = [(rse, pfn) for rse in ranking.usable(rses) for pfn in sorted(rses[rse], key=_http_first)]
+        f = listing[name]
+        items.append(Item(f"{dest_ds}/{block}/{rel[-1]}", int(f.get("bytes") or 0), sources=sources,
+                          adler32=f.get("adler32"), events=f.get("events")))  # fmt: skip
+    if not items:
+        raise NotFound(f"{source} holds no files to copy")
+    bad = [(i.lfn, p) for i in items if (p := name_problem(i.lfn))]
+    if bad:
+        raise BadInput(f"{bad[0][0]}: not a valid Belle II name ({bad[0][1]})")
+    meta: dict[str, Any] = {}
+    if kind == "CONTAINER":
+        found = rucio.get_metadata(did.scope, did.name, plugin="JSON")
+        meta = {k: v for k, v in found.items() if k in DATASET_META_KEYS}
+    return UploadPlan(dest_ds, items, registered=registered_files(rucio, dest_ds), meta=meta)
+
+
+def _http_first(pfn: str) -> int:
+    return 0 if pfn.startswith(("https://", "http://", "davs://")) else 1
+
+
 # -- sending and registering ----------------------------------------------------------------------
 
 
@@ -253,6 +307,8 @@ class Uploader:
         """The dataset container and its datablocks (kept if they exist)."""
         dataset = self.rucio.did(plan.lpn)
         self.rucio.add_container(dataset.scope, dataset.name, exist_ok=True)
+        if plan.meta:
+            self.rucio.set_metadata_bulk(dataset.scope, dataset.name, plan.meta)
         blocks = [self.rucio.did(b) for b in plan.blocks]
         for block in blocks:
             self.rucio.add_dataset(block.scope, block.name, exist_ok=True)
