@@ -43,35 +43,14 @@ gb2 notes:
 @common
 def cli(source: str, dest: str, se: str | None, force: bool, parallel: int, user: str | None, as_json: bool,
         profile: str | None, debug: bool) -> int:  # fmt: skip
-    from gb2.data.upload import Uploader, check_quota, default_headers, destination_se, plan_copy
-    from gb2.errors import ExitCode
+    from gb2.data.upload import plan_copy
     from gb2.session import Session
-    from gb2.ui.output import human_bytes, print_json
-    from gb2.ui.prompts import confirm
-    from gb2.ui.transfers import transfer_progress, transfer_report
+    from gb2.ui.transfers import run_put
 
     session = Session.open(profile)
     plan = plan_copy(session.rucio, session.username, _source(source, user), dest, order=session.replica_order)
-    plan.se = destination_se(session, se)
-    new_bytes = sum(i.bytes for i in plan.items if i.lfn not in plan.registered)
-    check_quota(session.rucio, plan.se, new_bytes)
-    if not as_json:
-        print(f"Copy {len(plan.items)} files ({human_bytes(plan.total_bytes)}) to {plan.lpn} on {plan.se}")
-    if not confirm("Do you want to copy these files?", force=force, what="copy"):
-        print("Copy cancelled.")
-        return ExitCode.FAILED
-    progress, stop = transfer_progress(new_bytes, len(plan.items), quiet=as_json, label="copying")
-    try:
-        uploader = Uploader(session.rucio, default_headers(session), parallel=parallel, progress=progress,
-                            comment="gb2_ds_cp")  # fmt: skip
-        outcome = uploader.run(plan)
-    finally:
-        stop()
-    if as_json:
-        print_json(outcome.as_json())
-    else:
-        transfer_report("Copied", "copy", outcome)
-    return ExitCode.OK if outcome.ok else ExitCode.FAILED
+    return run_put(session, plan, se, what="copy", headline="Copy {files} files ({size})", force=force,
+                   parallel=parallel, as_json=as_json)
 
 
 def _source(source: str, user: str | None) -> str:

@@ -50,31 +50,11 @@ def cli(lpn: str, local_dir: str, se: str | None, datablock: str | None, force: 
         as_json: bool, profile: str | None, debug: bool) -> int:  # fmt: skip
     from pathlib import Path
 
-    from gb2.data.upload import Uploader, check_quota, default_headers, destination_se, plan_put
-    from gb2.errors import ExitCode
+    from gb2.data.upload import plan_put
     from gb2.session import Session
-    from gb2.ui.output import human_bytes, print_json
-    from gb2.ui.prompts import confirm
-    from gb2.ui.transfers import transfer_progress, transfer_report
+    from gb2.ui.transfers import run_put
 
     session = Session.open(profile)
     plan = plan_put(session.rucio, session.username, Path(local_dir), lpn, datablock)
-    plan.se = destination_se(session, se)
-    new_bytes = sum(i.bytes for i in plan.items if i.lfn not in plan.registered)
-    check_quota(session.rucio, plan.se, new_bytes)
-    if not as_json:
-        print(f"Upload {len(plan.items)} files ({human_bytes(plan.total_bytes)}) from {Path(local_dir).resolve()} "
-              f"to {plan.lpn} on {plan.se}")  # fmt: skip
-    if not confirm("Do you want to upload these files?", force=force, what="upload"):
-        print("Upload cancelled.")
-        return ExitCode.FAILED
-    progress, stop = transfer_progress(new_bytes, len(plan.items), quiet=as_json, label="uploading")
-    try:
-        outcome = Uploader(session.rucio, default_headers(session), parallel=parallel, progress=progress).run(plan)
-    finally:
-        stop()
-    if as_json:
-        print_json(outcome.as_json())
-    else:
-        transfer_report("Uploaded", "upload", outcome)
-    return ExitCode.OK if outcome.ok else ExitCode.FAILED
+    return run_put(session, plan, se, what="upload", headline=f"Upload {{files}} files ({{size}}) from "
+                   f"{Path(local_dir).resolve()}", force=force, parallel=parallel, as_json=as_json)  # fmt: skip

@@ -50,3 +50,39 @@ def transfer_report(verb: str, noun: str, outcome: Any) -> None:
                else f"{noun} INCOMPLETE: {len(outcome.failed)} file(s) failed")
     print(f"{len(outcome.uploaded)} {verb.lower()} ({human_bytes(outcome.bytes)}, {rate:.1f} MB/s), "
           f"{len(outcome.present)} already present, {len(outcome.failed)} failed: {verdict}")
+
+
+#: (noun, past participle, progress label) of each way of putting files.
+VERBS = {"upload": ("upload", "Uploaded", "uploading"), "copy": ("copy", "Copied", "copying")}
+
+
+def run_put(session: Any, plan: Any, se: str | None, *, what: str, headline: str, force: bool, parallel: int,
+            as_json: bool) -> int:
+    """The part gb2_ds_put and gb2_ds_cp share once their plan is made: choose and check the
+    storage element and the quota, ask, send with a progress bar, report; the exit code."""
+    from gb2.data.upload import Uploader, check_quota, default_headers, destination_se
+    from gb2.errors import ExitCode
+    from gb2.ui.output import human_bytes, print_json
+    from gb2.ui.prompts import confirm
+
+    noun, done, label = VERBS[what]
+    plan.se = destination_se(session, se)
+    new_bytes = sum(i.bytes for i in plan.items if i.lfn not in plan.registered)
+    check_quota(session.rucio, plan.se, new_bytes)
+    if not as_json:
+        print(f"{headline.format(files=len(plan.items), size=human_bytes(plan.total_bytes))} to {plan.lpn} on {plan.se}")
+    if not confirm(f"Do you want to {noun} these files?", force=force, what=noun):
+        print(f"{noun.capitalize()} cancelled.")
+        return ExitCode.FAILED
+    progress, stop = transfer_progress(new_bytes, len(plan.items), quiet=as_json, label=label)
+    try:
+        uploader = Uploader(session.rucio, default_headers(session), parallel=parallel, progress=progress,
+                            comment=f"gb2_ds_{'put' if what == 'upload' else 'cp'}")  # fmt: skip
+        outcome = uploader.run(plan)
+    finally:
+        stop()
+    if as_json:
+        print_json(outcome.as_json())
+    else:
+        transfer_report(done, noun, outcome)
+    return ExitCode.OK if outcome.ok else ExitCode.FAILED
