@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -34,7 +35,7 @@ from gb2.data.transfer import ChecksumMismatch, fetch, local_path, verify
 from gb2.errors import Gb2Error, LocalWriteFailed, NotFound, UnsafePath
 from gb2.fileio import write_atomic
 from gb2.jobs.naming import newest_generations
-from gb2.paths import path_inside
+from gb2.paths import Inside
 
 HTTP_SCHEMES = ("https://", "http://", "davs://")
 
@@ -136,6 +137,7 @@ def plan_download(
     keep, superseded = newest_generations(files)
     items: list[Item] = []
     failed_items: dict[str, Item] = {}
+    inside = Inside(destination)
     for lfn in keep:
         f = files[lfn]
         problem = name_problem(lfn)
@@ -144,7 +146,7 @@ def plan_download(
             continue
         try:
             relpath = local_relpath(lfn)
-            target = path_inside(destination, relpath)
+            target = inside(relpath)
         except UnsafePath as exc:
             failed[lfn] = f"refused: {exc}"
             continue
@@ -233,6 +235,7 @@ class Downloader:
         self.on_file = on_file
         self._se_slots: dict[str, threading.Semaphore] = {}
         self._lock = threading.Lock()
+        self._existing: dict[Path, set[str]] = {}
 
     def _slot(self, rse: str) -> threading.Semaphore:
         with self._lock:
@@ -243,7 +246,7 @@ class Downloader:
         (or the manifest vouches for it, unchanged since it was verified)."""
         if item.trusted:
             return True
-        if not item.target.is_file():
+        if item.target.name not in self._existing.get(item.target.parent, ()) or not item.target.is_file():
             return False
         try:
             verify(item.target, item.bytes, item.adler32)
@@ -270,7 +273,7 @@ class Downloader:
                     with self._slot(rse):
                         fetch(pfn, item.target, size=item.bytes, adler32=item.adler32,
                               headers=self.headers() if pfn.startswith(HTTP_SCHEMES) else None,
-                              progress=self.progress)  # fmt: skip
+                              progress=self.progress, make_dirs=False)  # fmt: skip
                     return "downloaded", None, rse
                 except LocalWriteFailed as exc:
                     return "failed", str(exc), None  # another replica would not help
@@ -280,10 +283,22 @@ class Downloader:
                         time.sleep(0.2 * (attempt + 1))
         return "failed", errors[-1] if errors else "no usable replica", None
 
+    def _prepare(self, items: list[Item]) -> None:
+        """Each target folder made, and what is in it listed, once (not once per file)."""
+        self._existing = {}
+        for folder in {item.target.parent for item in items if not item.trusted}:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                with os.scandir(folder) as entries:
+                    self._existing[folder] = {e.name for e in entries}
+            except OSError:
+                continue  # each of its files fails on its own, with the reason
+
     def run(self, plan: DownloadPlan) -> Outcome:
         outcome = Outcome(failed=dict(plan.failed), superseded=list(plan.superseded))
         started = time.monotonic()
         record = ManifestUpdate(plan)
+        self._prepare(plan.items)
         try:
             with ThreadPoolExecutor(max_workers=self.parallel) as pool:
                 for item, (kind, error, rse) in zip(plan.items, pool.map(self.fetch_one, plan.items), strict=True):

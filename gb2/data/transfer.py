@@ -78,9 +78,12 @@ def fetch(
     headers: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     link: bool = False,
+    make_dirs: bool = True,
 ) -> Fetched:
-    """Fetch ``pfn`` to ``dest``, verified; ``link=True`` symlinks a local replica instead."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    """Fetch ``pfn`` to ``dest``, verified; ``link=True`` symlinks a local replica instead.
+    ``make_dirs=False``: the caller made ``dest``'s folder already (many files, one folder)."""
+    if make_dirs:
+        dest.parent.mkdir(parents=True, exist_ok=True)
     source = local_path(pfn)
     if source is not None:
         if not source.is_file():
@@ -112,6 +115,19 @@ def _check_written(fd: int, total: int, dest: Path) -> None:
     on_disk = os.fstat(fd).st_size
     if on_disk != total:
         raise LocalWriteFailed(f"{dest.name}: {on_disk} bytes on disk after writing {total}")
+
+
+def _buffer() -> tuple[bytearray, memoryview]:
+    """This thread's transfer buffer (allocating and zeroing 1 MB per file would cost more
+    than receiving a small file)."""
+    found = getattr(_buffers, "buffer", None)
+    if found is None:
+        buffer = bytearray(CHUNK)
+        found = _buffers.buffer = (buffer, memoryview(buffer))
+    return found
+
+
+_buffers = threading.local()
 
 
 def partial_name(dest: Path) -> Path:
@@ -198,12 +214,12 @@ def _download(
         except BlockingIOError:
             raise OperationFailed(f"{dest.name} is being downloaded by another process") from None
         checksum = Adler32()
-        buffer = bytearray(CHUNK)
-        view = memoryview(buffer)
+        buffer, view = _buffer()
         have = 0
-        while n := out.readinto(buffer):  # the bytes kept from an interrupted run
-            checksum.update(view[:n])
-            have += n
+        if os.fstat(out.fileno()).st_size:
+            while n := out.readinto(buffer):  # the bytes kept from an interrupted run
+                checksum.update(view[:n])
+                have += n
         if size is not None and have > size:
             out.seek(0)
             out.truncate()
