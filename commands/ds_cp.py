@@ -48,7 +48,7 @@ def cli(source: str, dest: str, se: str | None, force: bool, parallel: int, user
     from gb2.ui.transfers import run_put
 
     session = Session.open(profile)
-    plan = plan_copy(session.rucio, session.username, _source(source, user), dest, order=session.replica_order)
+    plan = plan_copy(session.rucio, session.username, _source(source, user), dest, order=session.replica_order())
     return run_put(session, plan, se, what="copy", headline="Copy {files} files ({size})", force=force,
                    parallel=parallel, as_json=as_json)
 

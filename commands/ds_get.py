@@ -66,7 +66,7 @@ def cli(datasets, force, failed_lfns, input_dslist, se, new, destination, parall
     owner = user or session.username
     only = set(read_list_file(input_dslist)) if input_dslist else None
     plan = plan_download(session.rucio, list(datasets), owner, Path(destination), only=only, se=se,
-                         order=session.replica_order)
+                         order=session.replica_order())
     if not plan.items and not plan.failed:
         if as_json:
             print_json({"ok": False, "files": 0, "reason": "No file found"})

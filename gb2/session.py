@@ -76,11 +76,11 @@ class Session:
 
         return user_site(self.profile.site)
 
-    def replica_order(self, candidates: Any = None) -> Any:
+    def replica_order(self) -> Any:
         """The closest healthy storage elements first (:class:`gb2.data.replica_order.ReplicaOrder`)."""
         from gb2.data.replica_order import replica_order
 
-        return replica_order(self.rucio, self.site, candidates)
+        return replica_order(self.rucio, self.site)
 
     @property
     def group(self) -> str:

@@ -134,3 +134,17 @@ def test_bad_names_and_quota_and_site_are_checked_first(grid, folder, monkeypatc
     assert r.code == 0 and r.json()["se"] == "DESY-TMP-SE"
     ask = grid.run("gb2_ds_put", "-i", folder, "other")
     assert ask.code == 2 and "pass --force to upload" in ask.err
+
+
+def test_a_thousand_files_fill_a_datablock_and_a_rerun_keeps_their_place(grid, tmp_path):
+    src = tmp_path / "many"
+    src.mkdir()
+    for i in range(1000):
+        (src / f"f{i:04d}.dat").write_bytes(i.to_bytes(2, "little"))
+    first = grid.run("gb2_ds_put", "-d", "KEK-TMP-DISK-SE", "-i", src, "many", "-f", "--json", "--parallel", "8")
+    assert first.code == 0 and len(first.json()["uploaded"]) == 1000
+    (src / "a_new.dat").write_bytes(b"sorts first")  # would push f0999 into sub01 by name order
+    again = grid.run("gb2_ds_put", "-d", "KEK-TMP-DISK-SE", "-i", src, "many", "-f", "--json")
+    assert again.code == 0 and again.json()["uploaded"] == ["/belle/user/alice/many/sub01/a_new.dat"]
+    assert len(again.json()["already_present"]) == 1000
+    assert grid.run("gb2_ds_list", "many").out.split() == ["/belle/user/alice/many/sub00", "/belle/user/alice/many/sub01"]

@@ -171,3 +171,16 @@ def test_glob_matching_nothing_is_no_file_found(grid, tmp_path, monkeypatch):
     r = grid.run("gb2_ds_get", "--new", "--force", "/belle/user/alice/nothing*/sub*/*.root", "--failed_lfns", "f.txt")
     assert r.code == 0 and "No file found" in r.out, r.out + r.err
     assert (tmp_path / "f.txt").read_text() == ""
+
+
+def test_a_dataset_folder_linked_elsewhere_is_refused(grid, tmp_path, monkeypatch):
+    """A symlink planted where the dataset folder goes cannot lead the download outside."""
+    register(grid, tmp_path, NAMES[:1])
+    work, outside = tmp_path / "work", tmp_path / "outside"
+    work.mkdir()
+    outside.mkdir()
+    (work / "mf").symlink_to(outside)
+    monkeypatch.chdir(work)
+    r = grid.run("gb2_ds_get", "mf", "--force", "--json")
+    assert r.code == 1 and r.json()["failed"][0]["reason"].startswith("refused:")
+    assert list(outside.iterdir()) == []

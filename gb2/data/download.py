@@ -106,15 +106,15 @@ def plan_download(
     *,
     only: set[str] | None = None,
     se: str | None = None,
-    order: Callable[[set[str]], ReplicaOrder] | None = None,
+    order: ReplicaOrder | None = None,
 ) -> DownloadPlan:
     """Which files to fetch from where, with as few catalogue calls as possible.
 
     Without manifests in ``destination`` (a first download) one streamed replica
     listing gives every file with its size, checksum and replicas. With them, the
     file listing comes first, and replicas are asked for only for the files the
-    manifests do not vouch for. ``order`` gives the closest-first order of the
-    storage elements that hold them (e.g. :meth:`gb2.session.Session.replica_order`).
+    manifests do not vouch for. ``order`` ranks the storage elements that hold
+    them, closest first (:meth:`gb2.session.Session.replica_order`).
     """
     names: list[str] = []
     for arg in args:
@@ -160,8 +160,7 @@ def plan_download(
         found = _replica_listing(rucio, [Did(files[i.lfn]["scope"], i.lfn) for i in lookup])
         for item in lookup:
             item.pfns = found.get(item.lfn, {}).get("pfns") or {}
-    holders = {rse for item in items if not item.trusted for rse in item.pfns}
-    ranking = order(holders) if order is not None and holders else ReplicaOrder()
+    ranking = order or ReplicaOrder()
     usable = []
     for item in items:
         if item.trusted:

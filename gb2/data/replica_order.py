@@ -4,22 +4,30 @@ then the next closest".
 The user's site comes from the profile (``gb2_config site NAME``, or ``GB2_SITE`` for
 one command), else it is guessed from this machine's domain name (``*.kek.jp`` is
 ``LCG.KEK.jp``). The catalogue knows the topology: which storage elements belong to
-that site (the RSE attribute ``site``, found with the RSE expression ``site=<site>``),
-Rucio's RSE distances from those to the others (lower is closer), and which storage
-elements are flagged down for reading (``availability_read``). A handful of requests:
-one RSE listing, one expression, and one distance per local and candidate RSE pair.
+that site (the RSE attribute ``site``), Rucio's RSE distances from those to the
+others (lower is closer), and which storage elements are flagged down for reading
+(``availability_read``). A handful of requests: one RSE listing (availability, every
+time), the RSEs' sites (kept a day in the cache folder: Rucio's expressions cannot
+name a DIRAC site, whose name has dots, and a grid has tens of RSEs), and one
+distance per local and candidate RSE pair.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import socket
-from collections.abc import Iterable, Mapping
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from gb2.client.rucio import RucioClient
 from gb2.errors import Gb2Error
+from gb2.fileio import write_atomic
+from gb2.paths import cache_dir
 
 #: Domain names of Belle II sites with storage, for guessing the user's site.
 SITE_DOMAINS: dict[str, str] = {
@@ -34,6 +42,7 @@ SITE_DOMAINS: dict[str, str] = {
     "ijs.si": "ARC.SIGNET.si",
 }
 UNKNOWN = 1 << 30
+SITE_CACHE_SECONDS = 24 * 3600
 
 
 def guess_site(fqdn: str | None = None) -> str | None:
@@ -52,6 +61,50 @@ def user_site(configured: str | None) -> str | None:
     return configured or guess_site()
 
 
+class Distances(Mapping[str, int]):
+    """Rucio's distance from the user's site to each RSE (the smallest from any of the site's
+    own RSEs), asked for only when first needed, several at once, and remembered."""
+
+    def __init__(self, rucio: RucioClient | None = None, local: frozenset[str] = frozenset(),
+                 known: Mapping[str, int] | None = None) -> None:  # fmt: skip
+        self._rucio = rucio
+        self._local = sorted(local)
+        self._found: dict[str, int | None] = dict(known or {})
+        self._lock = threading.Lock()
+
+    def prefetch(self, rses: Iterable[str]) -> None:
+        wanted = [r for r in dict.fromkeys(rses) if r not in self._found and r not in self._local]
+        if not wanted or self._rucio is None or not self._local:
+            with self._lock:
+                self._found.update(dict.fromkeys(wanted))
+            return
+        rucio = self._rucio
+        pairs = [(a, b) for b in wanted for a in self._local]
+        with ThreadPoolExecutor(max_workers=min(8, len(pairs))) as pool:
+            values = list(pool.map(lambda p: _distance(rucio, *p), pairs))
+        best: dict[str, int | None] = dict.fromkeys(wanted)
+        for (_, dest), value in zip(pairs, values, strict=True):
+            if value is not None:
+                current = best[dest]
+                best[dest] = value if current is None else min(current, value)
+        with self._lock:
+            self._found.update(best)
+
+    def __getitem__(self, rse: str) -> int:
+        if rse not in self._found:
+            self.prefetch([rse])
+        value = self._found.get(rse)
+        if value is None:
+            raise KeyError(rse)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([k for k, v in self._found.items() if v is not None])
+
+    def __len__(self) -> int:
+        return sum(1 for v in self._found.values() if v is not None)
+
+
 @dataclass(frozen=True)
 class ReplicaOrder:
     """How to rank storage elements for one user: local ones, then by distance; down ones never."""
@@ -67,6 +120,8 @@ class ReplicaOrder:
     def sort(self, rses: Iterable[str]) -> list[str]:
         """Closest first (stable: equally close ones keep their order); down ones included, last."""
         items = list(dict.fromkeys(rses))
+        if isinstance(self.distances, Distances):
+            self.distances.prefetch(r for r in items if r not in self.local)
         return sorted(items, key=lambda r: (r in self.down, self.rank(r)))
 
     def usable(self, rses: Iterable[str]) -> list[str]:
@@ -84,26 +139,47 @@ class ReplicaOrder:
         return ""
 
 
-def replica_order(rucio: RucioClient, site: str | None, candidates: Iterable[str] | None = None) -> ReplicaOrder:
-    """Ask the catalogue for the topology around ``site`` (distances only to ``candidates``,
-    by default every RSE)."""
+def replica_order(rucio: RucioClient, site: str | None) -> ReplicaOrder:
+    """The topology around ``site``: one RSE listing, the RSEs' sites (cached), and distances
+    asked for later, only for the storage elements that hold something wanted."""
     summaries = rucio.list_rses()
     down = frozenset(r["rse"] for r in summaries if r.get("availability_read") is False)
     local: frozenset[str] = frozenset()
     if site:
-        try:
-            local = frozenset(r["rse"] for r in rucio.list_rses(f"site={site}"))
-        except Gb2Error:  # no RSE at that site: Rucio calls the empty expression invalid
-            local = frozenset()
-    others = [r for r in (candidates if candidates is not None else (s["rse"] for s in summaries)) if r not in local]
-    pairs = [(a, b) for a in sorted(local) for b in dict.fromkeys(others)]
-    distances: dict[str, int] = {}
-    if pairs:
-        with ThreadPoolExecutor(max_workers=min(8, len(pairs))) as pool:
-            for (_, dest), value in zip(pairs, pool.map(lambda p: _distance(rucio, *p), pairs), strict=True):
-                if value is not None:
-                    distances[dest] = min(value, distances.get(dest, value))
-    return ReplicaOrder(site, local, down, distances)
+        sites = rse_sites(rucio, [r["rse"] for r in summaries])
+        local = frozenset(name for name, where in sites.items() if where == site)
+    return ReplicaOrder(site, local, down, Distances(rucio, local))
+
+
+def rse_sites(rucio: RucioClient, names: list[str]) -> dict[str, str]:
+    """RSE -> its ``site`` attribute, from a cache per catalogue refreshed daily (or when
+    an RSE is new to it); attributes are read in parallel."""
+    path = cache_dir() / "topology" / (hashlib.sha256(rucio.api.base_url.encode()).hexdigest()[:16] + ".json")
+    cached: dict[str, str] = {}
+    try:
+        if time.time() - path.stat().st_mtime < SITE_CACHE_SECONDS:
+            cached = {str(k): str(v) for k, v in json.loads(path.read_text()).items()}
+    except (OSError, ValueError, AttributeError):
+        cached = {}
+    missing = [n for n in names if n not in cached]
+    if not missing:
+        return {n: cached[n] for n in names}
+    with ThreadPoolExecutor(max_workers=min(8, len(missing))) as pool:
+        for name, attrs in zip(missing, pool.map(lambda n: _attributes(rucio, n), missing), strict=True):
+            cached[name] = str(attrs.get("site") or "")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(cached, sort_keys=True))
+    except (OSError, Gb2Error):
+        pass  # a cache that cannot be written only costs the same requests next time
+    return {n: cached[n] for n in names}
+
+
+def _attributes(rucio: RucioClient, rse: str) -> dict:
+    try:
+        return rucio.rse_attributes(rse)
+    except Gb2Error:
+        return {}
 
 
 def _distance(rucio: RucioClient, source: str, dest: str) -> int | None:

@@ -160,9 +160,17 @@ def local_files(directory: Path) -> dict[str | None, list[Path]]:
     return found  # type: ignore[return-value]
 
 
-def assign(lpn: str, first_block: str | None, files: dict[str | None, list[Path]]) -> list[tuple[Path, str]]:
-    """(file, LFN): loose files fill datablocks of 1000 from ``first_block`` (default sub00)
-    in name order; ``subXX`` folders keep their datablock."""
+def assign(lpn: str, first_block: str | None, files: dict[str | None, list[Path]],
+           registered: Iterable[str] = ()) -> list[tuple[Path, str]]:  # fmt: skip
+    """(file, LFN): ``subXX`` folders keep their datablock; loose files uploaded before keep
+    theirs, and the others fill datablocks of at most 1000 files from ``first_block``
+    (default sub00), in name order."""
+    earlier: dict[str, str] = {}
+    used: dict[str, int] = {}
+    for lfn in registered:
+        earlier[lfn.rsplit("/", 1)[1]] = lfn
+        block_name = lfn[len(lpn) + 1:].split("/", 1)[0]
+        used[block_name] = used.get(block_name, 0) + 1
     out: list[tuple[Path, str]] = []
     for block, paths in files.items():
         if block is not None:
@@ -170,8 +178,15 @@ def assign(lpn: str, first_block: str | None, files: dict[str | None, list[Path]
                 raise BadInput("the folder holds subXX folders, which keep their datablock: drop --datablock")
             out += [(p, f"{lpn}/{block}/{p.name}") for p in paths]
             continue
-        start = int(DATABLOCK_RE.match(first_block or "sub00").group(1))  # type: ignore[union-attr]
-        out += [(p, f"{lpn}/{datablock(start + i // DATABLOCK_SIZE)}/{p.name}") for i, p in enumerate(paths)]
+        index = int(DATABLOCK_RE.match(first_block or "sub00").group(1))  # type: ignore[union-attr]
+        for p in paths:
+            if p.name in earlier:
+                out.append((p, earlier[p.name]))
+                continue
+            while used.get(datablock(index), 0) >= DATABLOCK_SIZE:
+                index += 1
+            used[datablock(index)] = used.get(datablock(index), 0) + 1
+            out.append((p, f"{lpn}/{datablock(index)}/{p.name}"))
     bad = [(lfn, problem) for _, lfn in out if (problem := name_problem(lfn))]
     if bad:
         shown = "; ".join(f"{lfn.rsplit('/', 1)[-1]!r}: {problem}" for lfn, problem in bad[:5])
@@ -209,7 +224,7 @@ def destination_se(session: Any, se: str | None) -> str:
         check_ses(rucio, se)
         return se
     tmp = [s.name for s in storage_elements(rucio) if s.for_user_data and s.writable]
-    order = session.replica_order(tmp)
+    order = session.replica_order()
     local = [name for name in order.usable(tmp) if name in order.local]
     if not local:
         where = f"at your site {order.site}" if order.site else "at your site (none is set: gb2_config site)"
@@ -229,13 +244,14 @@ def registered_files(rucio: RucioClient, lpn: str) -> dict[str, tuple[int | None
 def plan_put(rucio: RucioClient, user: str, directory: Path, lpn_arg: str, block: str | None) -> UploadPlan:
     """Check the destination and the local files and list what to send; nothing is sent or created."""
     lpn, first_block = split_destination(own_destination(lpn_arg, user), block)
-    pairs = assign(lpn, first_block, local_files(directory))
+    registered = registered_files(rucio, lpn)
+    pairs = assign(lpn, first_block, local_files(directory), registered)
     items = [Item(lfn, path.stat().st_size, chunks=file_chunks(path), path=path) for path, lfn in pairs]
-    return UploadPlan(lpn, items, registered=registered_files(rucio, lpn))
+    return UploadPlan(lpn, items, registered=registered)
 
 
 def plan_copy(rucio: RucioClient, user: str, source_arg: str, dest_arg: str,
-              order: Callable[[set[str]], ReplicaOrder] | None = None) -> UploadPlan:
+              order: ReplicaOrder | None = None) -> UploadPlan:
     """A copy of a dataset or datablock under a new LPN in your own area: new file names,
     read from the source's closest healthy replicas, checked against the source's
     catalogue checksums. Nothing is sent or created."""
@@ -252,8 +268,7 @@ def plan_copy(rucio: RucioClient, user: str, source_arg: str, dest_arg: str,
     did = rucio.did(source)
     listing = {f["name"]: f for f in rucio.list_files(did.scope, did.name)}
     replicas = {r["name"]: r.get("rses") or {} for r in rucio.list_replicas([did])} if listing else {}
-    holders = {rse for rses in replicas.values() for rse in rses}
-    ranking = order(holders) if order is not None and holders else ReplicaOrder()
+    ranking = order or ReplicaOrder()
     items = []
     for name in sorted(listing):
         rel = name[len(source) + 1:].split("/")

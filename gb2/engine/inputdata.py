@@ -47,9 +47,7 @@ def fetch_inputs(runner: JobRunner, lfns: list[str], *, link: bool) -> list[dict
     rucio = RucioClient(f"{runner.base_url}/rucio", token=lambda: runner.token)
     dids = [Did.from_lfn(lfn) for lfn in lfns]
     replicas = {r["name"]: r for r in rucio.list_replicas(dids, client_site=runner.spec.site)}
-    holders = {rse for r in replicas.values() for rse in r.get("rses") or {}}
-    order = replica_order(rucio, runner.spec.site, holders)
-    order = ReplicaOrder(order.site, order.local | frozenset(runner.spec.local_ses), order.down, order.distances)
+    order = replica_order(rucio, runner.spec.site)
     fetched = []
     headers = {"Authorization": f"Bearer {runner.token}"}
     for did in dids:
