@@ -31,6 +31,7 @@ from gb2.errors import Forbidden, RequestRefused
 from gb2.standin.synth import write_synthetic_mdst
 from tests.contract.targets import run_id
 from tests.contract.test_contract_commands import gb2, logged_in, user  # noqa: F401 (fixtures)
+from tests.contract.test_contract_rucio import alice, bob  # noqa: F401 (fixtures)
 
 QUOTA = 10**13  # both deployments give alice 10 TB on each TMP storage element
 
@@ -76,17 +77,7 @@ def admin(request, rucio) -> Admin:
     return Admin(request, rucio)
 
 
-@pytest.fixture(scope="module")
-def alice(rucio):
-    return rucio.client("alice")
-
-
-@pytest.fixture(scope="module")
-def bob(rucio):
-    return rucio.client("bob")
-
-
-def test_account_limits_and_usage_shapes(rucio, alice, bob):
+def test_account_limits_and_usage_shapes(rucio, alice, bob):  # noqa: F811 (imported fixtures)
     limits = alice.local_account_limits("alice")
     assert limits[rucio.user_rse] == QUOTA and limits[rucio.other_rse] == QUOTA
     assert alice.local_account_limits("alice", rucio.user_rse) == {rucio.user_rse: QUOTA}
@@ -101,7 +92,7 @@ def test_account_limits_and_usage_shapes(rucio, alice, bob):
         alice.set_local_account_limit("alice", rucio.user_rse, 1)
 
 
-def test_usage_counts_a_rule_locked_upload(rucio, alice, admin, tmp_path):
+def test_usage_counts_a_rule_locked_upload(rucio, alice, admin, tmp_path):  # noqa: F811 (imported fixtures)
     admin.count_usage()
     before = {u["rse"]: u for u in alice.local_account_usage("alice")}[rucio.user_rse]
     lpn = f"/belle/user/alice/quota{run_id()}"
@@ -115,7 +106,7 @@ def test_usage_counts_a_rule_locked_upload(rucio, alice, admin, tmp_path):
     assert (after["bytes"] - before["bytes"], after["files"] - before["files"]) == (12_345, 1)
 
 
-def test_storage_down_is_left_out_of_replica_listings(rucio, alice, admin, tmp_path):
+def test_storage_down_is_left_out_of_replica_listings(rucio, alice, admin, tmp_path):  # noqa: F811 (imported fixtures)
     lpn = f"/belle/user/alice/down{run_id()}"
     alice.create_project(lpn)
     path = tmp_path / "down.root"
@@ -136,7 +127,7 @@ def test_storage_down_is_left_out_of_replica_listings(rucio, alice, admin, tmp_p
     assert [rucio.user_rse in r["rses"] for r in alice.list_replicas([did])] == [True]
 
 
-def test_distances_and_the_closest_replica_order(rucio, alice, admin):
+def test_distances_and_the_closest_replica_order(rucio, alice, admin):  # noqa: F811 (imported fixtures)
     admin.set_distance("KEK-TMP-DISK-SE", "DESY-TMP-SE", 5)
     assert alice.get_distance("KEK-TMP-DISK-SE", "DESY-TMP-SE") == 5
     with pytest.raises(Forbidden):
