@@ -170,6 +170,9 @@ def rse_sites(rucio: RucioClient, names: list[str]) -> dict[str, str]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps(cached, sort_keys=True))
+        for old in path.parent.glob("*.json"):  # catalogues gone (an embedded server's old port)
+            if time.time() - old.stat().st_mtime > SITE_CACHE_SECONDS:
+                old.unlink(missing_ok=True)
     except (OSError, Gb2Error):
         pass  # a cache that cannot be written only costs the same requests next time
     return {n: cached[n] for n in names}
