@@ -68,6 +68,8 @@ def use(name: str) -> None:
               help="A gb2 server (gb2_mock_server) only: its login secret file (<data-dir>/keys/login-secret), "
                    "so that gb2_proxy_init logs in without a browser.")
 @click.option("--group", default="belle", show_default=True)
+@click.option("--site", default=None, metavar="SITE",
+              help="Your DIRAC site (e.g. LCG.KEK.jp): replicas there are read first (default: guessed).")
 @click.option("--use", "activate", is_flag=True, help="Also make it the active profile.")
 def add(name: str, activate: bool, **values: str | None) -> None:  # fmt: skip
     from gb2.config import EMBEDDED, Config, Profile
@@ -80,6 +82,31 @@ def add(name: str, activate: bool, **values: str | None) -> None:  # fmt: skip
     if activate:
         config.active_profile = name
     print(f"profile {name} saved ({config.save()})")
+
+
+@cli.command("site", help="""Show or set your DIRAC site (e.g. LCG.KEK.jp) for a profile.
+
+Downloads and jobs read the closest healthy replica first: storage elements
+at your site, then the next closest by the catalogue's distances. Without a
+site set, gb2 guesses it from this machine's domain name; GB2_SITE overrides
+it for one command. "--unset" goes back to guessing.""")
+@click.argument("site", required=False)
+@click.option("--unset", is_flag=True, help="Forget the site (guess it again).")
+@click.option("--profile", default=None, envvar="GB2_PROFILE", help="The profile (default: the active one).")
+def site(site: str | None, unset: bool, profile: str | None) -> None:
+    from gb2.config import Config
+    from gb2.data.replica_order import user_site
+
+    config = Config.load()
+    chosen = config.profile(profile)
+    if site is None and not unset:
+        where = "set" if chosen.site else "guessed"
+        shown = user_site(chosen.site)
+        print(f"{chosen.name}: {shown} ({where})" if shown else f"{chosen.name}: no site (none set, none guessed)")
+        return
+    chosen.site = None if unset else site.strip()
+    config.profiles[chosen.name] = chosen.validate()
+    print(f"{chosen.name}: site {'unset' if unset else chosen.site} ({config.save()})")
 
 
 @cli.command("remove", help="Remove a profile.")

@@ -19,7 +19,15 @@ verified are skipped, so running again completes or repairs a download (an
 interrupted file resumes where it stopped). Only the newest reschedule
 generation of each output is downloaded; older ones are reported.
 
-Exit status 0 only if every file is present and verified.
+Replicas are read closest first: the storage elements at your site, then the
+next closest (gb2_config site); storage elements flagged down are skipped.
+Every verified file is recorded in <dataset>/gb2_manifest.json (LFN, size,
+adler32, job id, reschedule number, storage element, time): gb2_ds_verify
+checks the tree against it offline, and a later gb2_ds_get trusts files that
+are unchanged since.
+
+Exit status 0 only if every file is present and verified (also when a glob
+matches nothing: "No file found", as gbasf2 prints).
 
 \b
 gb2 notes:
@@ -43,6 +51,7 @@ gb2 notes:
 @json_option
 @common
 def cli(datasets, force, failed_lfns, input_dslist, se, new, destination, parallel, user, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
+    import sys
     from pathlib import Path
 
     from gb2.data.datasets import read_list_file
@@ -51,11 +60,13 @@ def cli(datasets, force, failed_lfns, input_dslist, se, new, destination, parall
     from gb2.session import Session
     from gb2.ui.output import human_bytes, print_json
     from gb2.ui.prompts import confirm
+    from gb2.ui.transfers import transfer_progress
 
     session = Session.open(profile)
     owner = user or session.username
     only = set(read_list_file(input_dslist)) if input_dslist else None
-    plan = plan_download(session.rucio, list(datasets), owner, Path(destination), only=only, se=se)
+    plan = plan_download(session.rucio, list(datasets), owner, Path(destination), only=only, se=se,
+                         order=session.replica_order())
     if not plan.items and not plan.failed:
         if as_json:
             print_json({"ok": False, "files": 0, "reason": "No file found"})
@@ -63,19 +74,21 @@ def cli(datasets, force, failed_lfns, input_dslist, se, new, destination, parall
             print("No file found")
         if failed_lfns:
             write_list(Path(failed_lfns), [])
-        return ExitCode.NOT_FOUND
+        return ExitCode.OK  # nothing to download is not a failure (b2luigi relies on it)
     say = (lambda *a: None) if as_json else print
     say(f"Download {len(plan.items)} files ({human_bytes(plan.total_bytes)}) into {Path(destination).resolve()}")
     if plan.items and not confirm("Do you want to download these files?", force=force, what="download"):
         print("Download cancelled.")
         return ExitCode.FAILED
-    progress, stop = _progress(plan.total_bytes, len(plan.items), quiet=as_json)
+    progress, stop = transfer_progress(plan.total_bytes, len(plan.items), quiet=as_json)
     downloader = Downloader(lambda: {"Authorization": f"Bearer {session.diracx.access_token()}"},
                             parallel=parallel, progress=progress)  # fmt: skip
     try:
         outcome = downloader.run(plan)
     finally:
         stop()
+    for warning in outcome.warnings:
+        print(f"gb2_ds_get: warning: {warning}", file=sys.stderr)
     if failed_lfns:
         write_list(Path(failed_lfns), list(outcome.failed))
     if as_json:
@@ -101,27 +114,3 @@ def cli(datasets, force, failed_lfns, input_dslist, se, new, destination, parall
     print(f"{len(outcome.downloaded)} downloaded ({human_bytes(outcome.bytes)}, {rate:.1f} MB/s), "
           f"{len(outcome.verified)} already present, {len(outcome.failed)} failed: download {verdict}")  # fmt: skip
     return ExitCode.OK if outcome.ok else ExitCode.FAILED
-
-
-def _progress(total_bytes: int, files: int, *, quiet: bool):  # type: ignore[no-untyped-def]
-    """A rich progress bar (bytes and rate) on a terminal; nothing otherwise."""
-    import sys
-
-    if quiet or not sys.stderr.isatty() or not files:
-        return None, lambda: None
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    from gb2.ui.output import console
-
-    bar = Progress(TextColumn("downloading"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                   TimeRemainingColumn(), console=console(stderr=True), transient=True)  # fmt: skip
-    task = bar.add_task("files", total=total_bytes or None)
-    bar.start()
-    return (lambda n: bar.advance(task, n)), bar.stop

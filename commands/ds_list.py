@@ -16,8 +16,10 @@ name (/belle/user/<you>/<name>), an LPN, a file LFN or an absolute glob
 (/belle/user/me/proj/sub*/*.root).
 
 -l adds sizes (and file counts of collections); -lg adds the storage elements
-that hold replicas, as lines "<SE-NAME>: ...". All reschedule generations of
-an output are listed (gb2_ds_get downloads only the newest).
+that hold replicas, as lines "<SE-NAME>: replica <state>", closest first (the
+storage elements at your site, then by the catalogue's distances; see
+gb2_config site) and marked when a storage element is down. All reschedule
+generations of an output are listed (gb2_ds_get downloads only the newest).
 """,
 )
 @click.argument("datasets", nargs=-1, required=True, metavar="DATASET...")
@@ -34,9 +36,10 @@ def cli(datasets, long_, location, user, as_json, profile, debug) -> int:  # typ
     session = Session.open(profile)
     owner = user or session.username
     entries = []
+    order = session.replica_order() if location else None
     for arg in datasets:
         for lpn in targets(session.rucio, arg, owner):
-            entries.extend(list_entries(session.rucio, lpn, sizes=long_ or location, locations=location))
+            entries.extend(list_entries(session.rucio, lpn, sizes=long_ or location, locations=location, order=order))
     if as_json:
         print_json({"entries": [e.as_json() for e in entries]})
         return 0
@@ -47,6 +50,6 @@ def cli(datasets, long_, location, user, as_json, profile, debug) -> int:  # typ
         count = f"{e.files} files, " if e.files is not None else ""
         print(f"{e.lfn}  ({count}{human_bytes(e.bytes)})" if e.type != "FILE" else f"{e.lfn}  {e.bytes} bytes")
         if location:
-            for se in e.ses:
-                print(f"    {se}: replica")
+            for r in e.replicas:
+                print(f"    {r.se}: replica {r.state}" + (f" ({r.note})" if r.note else ""))
     return 0

@@ -89,10 +89,11 @@ def dataset(as_json: bool, profile: str | None, debug: bool, **criteria: str | N
 @cli.command(
     "collection",
     context_settings=CONTEXT,
-    help="""Official collections: list them, their datasets, or their metadata.
+    help="""Collections: list them, their datasets, or their metadata.
 
-Give exactly one of the three options. Collections live under
-/belle/collection/; a relative glob is taken from there.""",
+Give exactly one of the three options. Official collections live under
+/belle/collection/ (a relative glob is taken from there); yours under
+/belle/user/<you>/collection/ (see gb2_ds_collection).""",
 )
 @click.option("--list_all_collections", "pattern", metavar="GLOB", help="Collections matching a glob, e.g. '*'.")
 @click.option("--list_datasets", "datasets_of", metavar="COLLECTION", help="The datasets of a collection.")

@@ -23,8 +23,14 @@ _gb2_options() {
         gb2_ds_rep_status) echo '--json --debug --profile -h --help' ;;
         gb2_ds_rm) echo '-f --force --json --debug --profile -h --help' ;;
         gb2_se_list) echo '--json --debug --profile -h --help' ;;
+        gb2_ds_verify) echo '--prune_superseded --parallel --json --debug --profile -h --help' ;;
+        gb2_ds_put) echo '-i --input_dir -d --destination_se --datablock -f --force --parallel --json --debug --profile -h --help' ;;
+        gb2_ds_cp) echo '-d --destination_se -f --force --parallel -u --user --json --debug --profile -h --help' ;;
+        gb2_check_quota) echo '--se --json --debug --profile -h --help' ;;
+        gb2_ds_query_dataset) echo '-u --user --json --debug --profile -h --help' ;;
+        gb2_ds_collection) echo '-h --help add create delete remove' ;;
         gb2_mock_server) echo '--port --host --data-dir --user --workers --no-engine --idle-timeout --heartbeat-seconds --stall-seconds --public-url -h --help' ;;
-        gb2_config) echo '--json -h --help add gbasf2-setup remove server use' ;;
+        gb2_config) echo '--json -h --help add gbasf2-setup remove server site use' ;;
     esac
 }
 
@@ -112,6 +118,21 @@ _gb2_values() {
         "gb2_ds_rep_status --profile") echo __value__ ;;
         "gb2_ds_rm --profile") echo __value__ ;;
         "gb2_se_list --profile") echo __value__ ;;
+        "gb2_ds_verify --parallel") echo __value__ ;;
+        "gb2_ds_verify --profile") echo __value__ ;;
+        "gb2_ds_put -i"|"gb2_ds_put --input_dir") echo __files__ ;;
+        "gb2_ds_put -d"|"gb2_ds_put --destination_se") echo __value__ ;;
+        "gb2_ds_put --datablock") echo __value__ ;;
+        "gb2_ds_put --parallel") echo __value__ ;;
+        "gb2_ds_put --profile") echo __value__ ;;
+        "gb2_ds_cp -d"|"gb2_ds_cp --destination_se") echo __value__ ;;
+        "gb2_ds_cp --parallel") echo __value__ ;;
+        "gb2_ds_cp -u"|"gb2_ds_cp --user") echo __value__ ;;
+        "gb2_ds_cp --profile") echo __value__ ;;
+        "gb2_check_quota --se") echo __value__ ;;
+        "gb2_check_quota --profile") echo __value__ ;;
+        "gb2_ds_query_dataset -u"|"gb2_ds_query_dataset --user") echo __value__ ;;
+        "gb2_ds_query_dataset --profile") echo __value__ ;;
         "gb2_mock_server --port") echo __value__ ;;
         "gb2_mock_server --host") echo __value__ ;;
         "gb2_mock_server --data-dir") echo __files__ ;;
@@ -129,7 +150,7 @@ _gb2_complete() {
     local cmd="${COMP_WORDS[0]##*/}" first=1
     if [[ "$cmd" == gb2 ]]; then
         if (( COMP_CWORD == 1 )); then
-            COMPREPLY=( $(compgen -W "gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list mock_server config" -- "$cur") )
+            COMPREPLY=( $(compgen -W "gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list ds_verify ds_put ds_cp check_quota ds_query_dataset ds_collection mock_server config" -- "$cur") )
             return
         fi
         cmd="${COMP_WORDS[1]}"; [[ "$cmd" == gb2_* || "$cmd" == gbasf2 ]] || cmd="gb2_$cmd"; first=2
@@ -146,4 +167,4 @@ _gb2_complete() {
     fi
 }
 
-complete -o filenames -F _gb2_complete gbasf2 gb2_proxy_init gb2_proxy_info gb2_proxy_destroy gb2_job_status gb2_job_reschedule gb2_job_kill gb2_job_delete gb2_job_output gb2_project_summary gb2_project_analysis gb2_ds_list gb2_ds_search gb2_ds_get gb2_diagnostic gb2_ds_query_file gb2_ds_rep gb2_ds_rep_status gb2_ds_rm gb2_se_list gb2_mock_server gb2_config gb2
+complete -o filenames -F _gb2_complete gbasf2 gb2_proxy_init gb2_proxy_info gb2_proxy_destroy gb2_job_status gb2_job_reschedule gb2_job_kill gb2_job_delete gb2_job_output gb2_project_summary gb2_project_analysis gb2_ds_list gb2_ds_search gb2_ds_get gb2_diagnostic gb2_ds_query_file gb2_ds_rep gb2_ds_rep_status gb2_ds_rm gb2_se_list gb2_ds_verify gb2_ds_put gb2_ds_cp gb2_check_quota gb2_ds_query_dataset gb2_ds_collection gb2_mock_server gb2_config gb2

@@ -198,6 +198,56 @@ complete -c gb2_se_list -l debug -d 'Show tracebacks on errors'
 complete -c gb2_se_list -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
 complete -c gb2_se_list -s h -l help -d 'Show help'
 
+complete -c gb2_ds_verify
+complete -c gb2_ds_verify -l prune_superseded -d 'Delete older reschedule generations found in the tree'
+complete -c gb2_ds_verify -l parallel -r -d 'Files hashed at once'
+complete -c gb2_ds_verify -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_ds_verify -l debug -d 'Show tracebacks on errors'
+complete -c gb2_ds_verify -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_ds_verify -s h -l help -d 'Show help'
+
+complete -c gb2_ds_put -f
+complete -c gb2_ds_put -s i -l input_dir -r -F -d 'The folder whose files to upload'
+complete -c gb2_ds_put -s d -l destination_se -r -d 'Storage element to write to (a TMP one; see gb2_se_list)'
+complete -c gb2_ds_put -l datablock -r -d 'Datablock for the files (default sub00)'
+complete -c gb2_ds_put -s f -l force -d 'Do not ask for confirmation'
+complete -c gb2_ds_put -l parallel -r -d 'Parallel uploads'
+complete -c gb2_ds_put -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_ds_put -l debug -d 'Show tracebacks on errors'
+complete -c gb2_ds_put -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_ds_put -s h -l help -d 'Show help'
+
+complete -c gb2_ds_cp -f
+complete -c gb2_ds_cp -s d -l destination_se -r -d 'Storage element to write to (a TMP one; see gb2_se_list)'
+complete -c gb2_ds_cp -s f -l force -d 'Do not ask for confirmation'
+complete -c gb2_ds_cp -l parallel -r -d 'Parallel copies'
+complete -c gb2_ds_cp -s u -l user -r -d 'Act on another user'"'"'s projects (default: you)'
+complete -c gb2_ds_cp -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_ds_cp -l debug -d 'Show tracebacks on errors'
+complete -c gb2_ds_cp -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_ds_cp -s h -l help -d 'Show help'
+
+complete -c gb2_check_quota -f
+complete -c gb2_check_quota -l se -r -d 'Only this storage element'
+complete -c gb2_check_quota -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_check_quota -l debug -d 'Show tracebacks on errors'
+complete -c gb2_check_quota -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_check_quota -s h -l help -d 'Show help'
+
+complete -c gb2_ds_query_dataset -f
+complete -c gb2_ds_query_dataset -s u -l user -r -d 'Act on another user'"'"'s projects (default: you)'
+complete -c gb2_ds_query_dataset -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_ds_query_dataset -l debug -d 'Show tracebacks on errors'
+complete -c gb2_ds_query_dataset -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_ds_query_dataset -s h -l help -d 'Show help'
+
+complete -c gb2_ds_collection -f
+complete -c gb2_ds_collection -n __fish_use_subcommand -a add
+complete -c gb2_ds_collection -n __fish_use_subcommand -a create
+complete -c gb2_ds_collection -n __fish_use_subcommand -a delete
+complete -c gb2_ds_collection -n __fish_use_subcommand -a remove
+complete -c gb2_ds_collection -s h -l help -d 'Show help'
+
 complete -c gb2_mock_server -f
 complete -c gb2_mock_server -l port -r -d 'Port (0: any free port)'
 complete -c gb2_mock_server -l host -r -d 'Address to bind'
@@ -216,8 +266,9 @@ complete -c gb2_config -n __fish_use_subcommand -a add
 complete -c gb2_config -n __fish_use_subcommand -a gbasf2-setup
 complete -c gb2_config -n __fish_use_subcommand -a remove
 complete -c gb2_config -n __fish_use_subcommand -a server
+complete -c gb2_config -n __fish_use_subcommand -a site
 complete -c gb2_config -n __fish_use_subcommand -a use
 complete -c gb2_config -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_config -s h -l help -d 'Show help'
 
-complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list mock_server config'
+complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list ds_verify ds_put ds_cp check_quota ds_query_dataset ds_collection mock_server config'

@@ -16,6 +16,7 @@ DiracX and Rucio servers::
         rucio_account: alice         # userpass only
         rucio_username: alice
         rucio_password_env: GB2_RUCIO_PASSWORD
+        site: LCG.KEK.jp             # where you are: replicas there are read first
 
 ``GB2_PROFILE`` selects a profile for one command.
 """
@@ -37,10 +38,11 @@ EMBEDDED = "embedded"
 PROFILE_TYPES = ("embedded", "remote")
 REMOTE_KEYS = (
     "diracx_url", "rucio_url", "rucio_auth", "rucio_account", "rucio_username",
-    "rucio_password_env", "rucio_password_file", "login_secret_file", "group", "idle_timeout", "port",
+    "rucio_password_env", "rucio_password_file", "login_secret_file", "group", "idle_timeout", "port", "site",
 )  # fmt: skip
 #: Profile names become file names (token cache, server folder): no separators, no dot-only names.
 PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+SITE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 def check_profile_name(name: object) -> str:
@@ -69,6 +71,9 @@ class Profile:
     idle_timeout: int = 900
     #: embedded only: preferred port (0: any free port).
     port: int = 0
+    #: the DIRAC site this machine belongs to (e.g. LCG.KEK.jp): replicas there are read
+    #: first. None: guessed from the machine's domain name (see gb2.data.replica_order).
+    site: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -98,6 +103,8 @@ class Profile:
         return None
 
     def validate(self) -> Profile:
+        if self.site is not None and not SITE_NAME_RE.match(str(self.site)):
+            raise BadInput(f"profile {self.name}: invalid site {self.site!r} (a DIRAC site name such as LCG.KEK.jp)")
         if self.type not in PROFILE_TYPES:
             raise BadInput(f"profile {self.name}: type must be one of {', '.join(PROFILE_TYPES)}")
         if self.type == "remote":

@@ -88,5 +88,18 @@ class Session:
         return str(name)
 
     @property
+    def site(self) -> str | None:
+        """The user's DIRAC site: ``GB2_SITE``, the profile's, or guessed from the domain name."""
+        from gb2.data.replica_order import user_site
+
+        return user_site(self.profile.site)
+
+    def replica_order(self) -> Any:
+        """The closest healthy storage elements first (:class:`gb2.data.replica_order.ReplicaOrder`)."""
+        from gb2.data.replica_order import replica_order
+
+        return replica_order(self.rucio, self.site)
+
+    @property
     def group(self) -> str:
         return str(self.claims.get("dirac_group", self.profile.group))

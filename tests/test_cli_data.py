@@ -42,7 +42,7 @@ def test_ds_list_forms(grid, project):
     coll = grid.run("gb2_ds_list", COLLECTION, "--json").json()["entries"]
     assert {e["type"] for e in coll} == {"CONTAINER"} and len(coll) == 2
     entries = grid.run("gb2_ds_list", "-lg", "/belle/user/alice/dl/sub00", "--json").json()["entries"]
-    assert set(entries[0]) == {"lfn", "type", "bytes", "files", "events", "ses"}
+    assert set(entries[0]) == {"lfn", "type", "bytes", "files", "events", "ses", "replicas"}
     assert all(e["ses"] and e["bytes"] for e in entries)
 
 
@@ -156,8 +156,10 @@ def test_restricting_options(grid, project, tmp_path, monkeypatch):
     assert len(list((tmp_path / "mdst" / "sub00").iterdir())) == 3
     nowhere = grid.run("gb2_ds_get", project, "--force", "--se", "DESY-DATA-SE", "--failed_lfns", "f.txt", "--json")
     assert nowhere.code == 1
-    assert set((tmp_path / "f.txt").read_text().split()) == set(files)
+    # The file fetched before is present and verified: only the others fail.
+    assert set((tmp_path / "f.txt").read_text().split()) == set(files) - {files[1]}
     assert {f["reason"] for f in nowhere.json()["failed"]} == {"no replica at DESY-DATA-SE"}
+    assert nowhere.json()["already_present"] == [files[1]]
 
 
 def test_ds_get_bad_input_and_prompt(grid, project, tmp_path, monkeypatch):

@@ -17,6 +17,7 @@ from typing import Any
 
 from gb2.client.rucio import FileReplicas, RucioClient
 from gb2.data.lfn import normalise
+from gb2.data.replica_order import ReplicaOrder
 from gb2.errors import BadInput, NotFound
 
 GLOB_CHARS = re.compile(r"[*?\[]")
@@ -43,6 +44,19 @@ def is_glob(path: str) -> bool:
 
 
 @dataclass
+class Replica:
+    """Where a file (or how much of a collection) is: one storage element, closest first."""
+
+    se: str
+    state: str  # a file's replica state (AVAILABLE, COPYING, ...); for collections "<n> files"
+    se_down: bool = False
+    note: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"se": self.se, "state": self.state, "se_down": self.se_down, "note": self.note}
+
+
+@dataclass
 class Entry:
     """One line of a listing."""
 
@@ -51,11 +65,15 @@ class Entry:
     bytes: int | None = None
     files: int | None = None
     events: int | None = None
-    ses: list[str] = field(default_factory=list)
+    replicas: list[Replica] = field(default_factory=list)
+
+    @property
+    def ses(self) -> list[str]:
+        return [r.se for r in self.replicas]
 
     def as_json(self) -> dict[str, Any]:
         return {"lfn": self.lfn, "type": self.type, "bytes": self.bytes, "files": self.files,
-                "events": self.events, "ses": self.ses}  # fmt: skip
+                "events": self.events, "ses": self.ses, "replicas": [r.as_json() for r in self.replicas]}  # fmt: skip
 
 
 def expand_glob(rucio: RucioClient, pattern: str, did_type: str = "all") -> list[str]:
@@ -92,43 +110,60 @@ def targets(rucio: RucioClient, arg: str, user: str) -> list[str]:
     return [lpn]
 
 
-def list_entries(rucio: RucioClient, lpn: str, *, sizes: bool = False, locations: bool = False) -> Iterator[Entry]:
-    """What ``gb2_ds_list`` shows for one name: a container's members, a datablock's files, or a file."""
+def list_entries(rucio: RucioClient, lpn: str, *, sizes: bool = False, locations: bool = False,
+                 order: ReplicaOrder | None = None) -> Iterator[Entry]:
+    """What ``gb2_ds_list`` shows for one name: a container's members, a datablock's files, or a file.
+
+    With ``locations``, every replica is listed with its state, closest first by ``order``,
+    including those on storage elements flagged down (marked so)."""
     kind = did_type(rucio, lpn)
     did = rucio.did(lpn)
+    order = order or ReplicaOrder()
     if kind == "FILE":
         children = [{"scope": did.scope, "name": did.name, "type": "FILE"}]
     elif kind == "DATASET":
         children = [{**f, "type": "FILE"} for f in rucio.list_files(did.scope, did.name)]
     else:
         children = list(rucio.list_content(did.scope, did.name))
-    ses: dict[str, list[str]] = {}
+    states: dict[str, dict[str, str]] = {}
     if locations:
         file_dids = [(c["scope"], c["name"]) for c in children if c.get("type") == "FILE"]
-        for record in rucio.list_replicas(file_dids) if file_dids else ():
-            ses[record["name"]] = sorted(record.get("rses", {}))
+        for record in _all_replicas(rucio, file_dids) if file_dids else ():
+            states[record["name"]] = dict(record.get("states") or {})
     for child in sorted(children, key=lambda c: c["name"]):
         entry = Entry(child["name"], str(child.get("type", "FILE")).upper())
         if entry.type == "FILE":
             if sizes or locations:
                 entry.bytes = child.get("bytes")
                 entry.events = child.get("events")
-            entry.ses = ses.get(child["name"], [])
+            found = states.get(child["name"], {})
+            entry.replicas = [_replica(order, se, found[se]) for se in order.sort(found)]
         elif sizes or locations:
-            _collection_totals(rucio, entry, locations)
+            _collection_totals(rucio, entry, locations, order)
         yield entry
 
 
-def _collection_totals(rucio: RucioClient, entry: Entry, locations: bool) -> None:
+def _all_replicas(rucio: RucioClient, dids: Any) -> Iterator[dict]:
+    """Every replica, in any state and on storage elements that are down too."""
+    return rucio.list_replicas(dids, all_states=True, ignore_availability=True)
+
+
+def _replica(order: ReplicaOrder, se: str, state: str) -> Replica:
+    return Replica(se, state, se in order.down, order.note(se))
+
+
+def _collection_totals(rucio: RucioClient, entry: Entry, locations: bool, order: ReplicaOrder) -> None:
     did = rucio.did(entry.lfn)
     files = list(rucio.list_files(did.scope, did.name))
     entry.files = len(files)
     entry.bytes = sum(int(f.get("bytes") or 0) for f in files)
     if locations and files:
-        where: set[str] = set()
-        for record in rucio.list_replicas([did]):
-            where.update(record.get("rses", {}))
-        entry.ses = sorted(where)
+        available: dict[str, int] = {}
+        for record in _all_replicas(rucio, [did]):
+            for se, state in (record.get("states") or {}).items():
+                available[se] = available.get(se, 0) + (state == "AVAILABLE")
+        entry.replicas = [_replica(order, se, f"{available[se]} of {len(files)} files available")
+                          for se in order.sort(available)]
 
 
 def resolve_files(rucio: RucioClient, lfns: Iterable[str], *, rse: str | None = None) -> list[FileReplicas]:

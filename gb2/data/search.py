@@ -35,6 +35,7 @@ DATASET_FLAGS: dict[str, str] = {
 NUMERIC = frozenset({"experiment", "run", "prod_id"})
 RANGE_RE = re.compile(r"^(\d+)(?:-(\d+))?$")
 COLLECTION_ROOT = "/belle/collection"
+USER_ROOT = "/belle/user/"
 
 
 def _numeric(key: str, text: str) -> dict[str, int]:
@@ -77,17 +78,22 @@ def search_datasets(rucio: RucioClient, criteria: dict[str, str | None]) -> list
 
 
 def _collection(lpn: str) -> tuple[str, str]:
+    """Official collections live under /belle/collection/, users' own under
+    /belle/user/<name>/collection/ (see :mod:`gb2.data.user_collections`)."""
     lpn = lpn.rstrip("/")
-    if not lpn.startswith(COLLECTION_ROOT + "/"):
-        raise BadInput(f"{lpn!r} is not a collection: collections live under {COLLECTION_ROOT}/")
+    if not lpn.startswith((COLLECTION_ROOT + "/", USER_ROOT)):
+        raise BadInput(f"{lpn!r} is not a collection: collections live under {COLLECTION_ROOT}/ "
+                       "(yours under /belle/user/<you>/collection/)")  # fmt: skip
     return scope_for(lpn), lpn
 
 
 def list_collections(rucio: RucioClient, pattern: str = "*") -> list[str]:
-    """Collection LPNs matching a glob (relative globs are taken under /belle/collection/)."""
+    """Collection LPNs matching a glob (relative globs are taken under /belle/collection/;
+    ``/belle/user/<you>/collection/*`` lists your own)."""
     if not pattern.startswith("/"):
         pattern = f"{COLLECTION_ROOT}/{pattern}"
-    scope = scope_for(f"{COLLECTION_ROOT}/x")
+    prefix = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
+    scope = scope_for(prefix if pattern.startswith(USER_ROOT) else f"{COLLECTION_ROOT}/x")
     return sorted(rucio.search_dids(scope, {"name": pattern}, did_type="container"))
 
 

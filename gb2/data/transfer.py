@@ -1,4 +1,4 @@
-"""Moving one file between a storage element and this machine, with checksums.
+"""Moving one file between a storage element and this machine, with checksums, both ways.
 
 Downloads stream into a temporary name in the destination directory
 (``.<name>.gb2part``), compute adler32 on the way, and are renamed to the final
@@ -7,25 +7,27 @@ transfer never leaves a file under its final name. An interrupted HTTP download
 resumes where it stopped (a Range request) on the next attempt; a lock on the
 partial file keeps two processes from writing it at once. ``file://`` replicas on
 this machine are copied (or linked, when the caller only needs to read them).
+Uploads (:func:`send`) read the bytes once, compute adler32 on the way and check
+it against what the storage element says it stored.
 """
 
 from __future__ import annotations
 
 import fcntl
 import http.client
+import json
 import os
-import shutil
 import ssl
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse, urlsplit
 
 import httpx
 
-from gb2.client.http import USER_AGENT, http_timeout, raise_for_response, shared_client
+from gb2.client.http import USER_AGENT, http_timeout, raise_for_response
 from gb2.data.checksum import CHUNK, Adler32, adler32_file, normalise_adler32
 from gb2.errors import LocalWriteFailed, OperationFailed
 from gb2.fileio import reason, write_all
@@ -76,9 +78,12 @@ def fetch(
     headers: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     link: bool = False,
+    make_dirs: bool = True,
 ) -> Fetched:
-    """Fetch ``pfn`` to ``dest``, verified; ``link=True`` symlinks a local replica instead."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    """Fetch ``pfn`` to ``dest``, verified; ``link=True`` symlinks a local replica instead.
+    ``make_dirs=False``: the caller made ``dest``'s folder already (many files, one folder)."""
+    if make_dirs:
+        dest.parent.mkdir(parents=True, exist_ok=True)
     source = local_path(pfn)
     if source is not None:
         if not source.is_file():
@@ -94,27 +99,7 @@ def fetch(
 
 
 def _copy_local(source: Path, dest: Path, size: int | None, adler32: str | None, progress: Progress | None) -> Fetched:
-    tmp = temp_name(dest)
-    checksum = Adler32()
-    total = 0
-    try:
-        with open(source, "rb") as src:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            try:
-                while chunk := src.read(CHUNK):
-                    checksum.update(chunk)
-                    total += _write(fd, chunk, dest)
-                    if progress:
-                        progress(len(chunk))
-                _check_written(fd, total, dest)
-            finally:
-                os.close(fd)
-        _check(dest.name, total, checksum.hexdigest(), size, adler32)
-        os.replace(tmp, dest)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return Fetched(dest, total, checksum.hexdigest())
+    return _send_local(file_chunks(source), size, dest, adler32, progress)
 
 
 def _write(fd: int, data: bytes | memoryview, dest: Path) -> int:
@@ -132,6 +117,19 @@ def _check_written(fd: int, total: int, dest: Path) -> None:
         raise LocalWriteFailed(f"{dest.name}: {on_disk} bytes on disk after writing {total}")
 
 
+def _buffer() -> tuple[bytearray, memoryview]:
+    """This thread's transfer buffer (allocating and zeroing 1 MB per file would cost more
+    than receiving a small file)."""
+    found = getattr(_buffers, "buffer", None)
+    if found is None:
+        buffer = bytearray(CHUNK)
+        found = _buffers.buffer = (buffer, memoryview(buffer))
+    return found
+
+
+_buffers = threading.local()
+
+
 def partial_name(dest: Path) -> Path:
     """Where an unfinished download waits to be resumed (never the final name)."""
     return dest.with_name(f".{dest.name}.gb2part")
@@ -147,10 +145,12 @@ _connections = threading.local()
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
-def _connection(scheme: str, host: str, port: int, fresh: bool = False) -> http.client.HTTPConnection:
+def _connection(scheme: str, host: str, port: int, fresh: bool = False, *, purpose: str = "get") -> http.client.HTTPConnection:
+    """This thread's kept-alive connection to a server; a copy reads (``get``) and writes
+    (``put``) at once, so the two have a connection each."""
     pool: dict = _connections.__dict__.setdefault("pool", {})
     timeout = http_timeout()
-    key = (scheme, host, port, timeout)
+    key = (scheme, host, port, purpose, timeout)
     conn = pool.get(key)
     if conn is not None and fresh:
         conn.close()
@@ -219,12 +219,12 @@ def _download(
         except BlockingIOError:
             raise OperationFailed(f"{dest.name} is being downloaded by another process") from None
         checksum = Adler32()
-        buffer = bytearray(CHUNK)
-        view = memoryview(buffer)
+        buffer, view = _buffer()
         have = 0
-        while n := out.readinto(buffer):  # the bytes kept from an interrupted run
-            checksum.update(view[:n])
-            have += n
+        if os.fstat(out.fileno()).st_size:
+            while n := out.readinto(buffer):  # the bytes kept from an interrupted run
+                checksum.update(view[:n])
+                have += n
         if size is not None and have > size:
             out.seek(0)
             out.truncate()
@@ -281,43 +281,212 @@ def _check(name: str, total: int, actual: str, size: int | None, adler32: str | 
         raise ChecksumMismatch(f"{name}: adler32 {actual} != catalogue {normalise_adler32(adler32)}")
 
 
-def upload(
-    path: Path,
-    url: str,
-    *,
-    headers: Mapping[str, str] | None = None,
-    client: httpx.Client | None = None,
-) -> str:
-    """Write a file to a storage element: HTTP PUT announcing its adler32, or a copy for a
-    ``file://`` PFN on this machine (a POSIX storage element). Returns the checksum."""
-    checksum = adler32_file(path)
+# -- uploads ------------------------------------------------------------------------------------
+# A file goes to a storage element in one pass: its bytes are read once, adler32 is
+# computed on the way, and the storage element's own account of what it received
+# (its reply, a ``Digest`` header, or a ``HEAD`` with ``Want-Digest``) must agree
+# before the file counts as written. HTTP PUTs use the same per-thread keep-alive
+# connections as downloads; a ``file://`` PFN (a POSIX storage element on this
+# machine) is written through a temporary name and renamed when complete.
+
+Chunks = Callable[[], Iterator[bytes | memoryview]]
+
+
+def file_chunks(path: Path) -> Chunks:
+    """The bytes of a local file, read in ``CHUNK`` pieces (each call starts over)."""
+
+    def chunks() -> Iterator[bytes | memoryview]:
+        buffer = bytearray(CHUNK)
+        view = memoryview(buffer)
+        with open(path, "rb", buffering=0) as f:
+            while n := f.readinto(buffer):
+                yield view[:n]
+
+    return chunks
+
+
+def pfn_chunks(pfn: str, headers: Mapping[str, str] | None = None) -> Chunks:
+    """The bytes of a replica: a local file, or an HTTP GET streamed (each call starts over)."""
+    source = local_path(pfn)
+    if source is not None:
+        return file_chunks(source)
+
+    def chunks() -> Iterator[bytes | memoryview]:
+        response, conn = open_get(pfn, dict(headers or {}))
+        buffer = bytearray(CHUNK)
+        view = memoryview(buffer)
+        whole = False
+        try:
+            while n := response.readinto(buffer):
+                yield view[:n]
+            if response.length:
+                raise OperationFailed(f"reading {pfn} ended early")
+            whole = True
+        except (OSError, http.client.HTTPException) as exc:
+            raise OperationFailed(f"reading {pfn} failed: {exc}") from exc
+        finally:
+            if not whole:  # abandoned half-way: the connection cannot be reused
+                conn.close()
+
+    return chunks
+
+
+def send(chunks: Chunks, size: int, url: str, *, headers: Mapping[str, str] | None = None,
+         adler32: str | None = None, progress: Progress | None = None) -> Fetched:
+    """Write ``size`` bytes to the PFN ``url``, computing adler32 while streaming.
+
+    ``adler32``: what the bytes must add up to (a copy of a catalogued file); the
+    storage element is told so when it is an HTTP one. The result is checked
+    against the storage element's account of what it stored; a mismatch removes
+    the bad copy and raises :class:`ChecksumMismatch`. An existing file at the PFN
+    (an earlier attempt that was never registered) is replaced.
+    """
     target = local_path(url)
     if target is not None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        copy_file(path, target)
-        if adler32_file(target) != checksum:
-            target.unlink()
-            raise ChecksumMismatch(f"{path.name}: copy to {target} does not match the source")
-        return checksum
-    all_headers = {"X-Checksum-Adler32": checksum, **(headers or {})}
-    with open(path, "rb") as f:
-        response = (client or shared_client()).put(url, content=_chunks(f), headers=all_headers)
-    if response.status_code not in (200, 201, 204):
-        raise_for_response("storage element", response)
-    return checksum
+        return _send_local(chunks, size, target, adler32, progress)
+    sent_headers = dict(headers or {})
+    if adler32:
+        sent_headers["X-Checksum-Adler32"] = normalise_adler32(adler32)
+    for replace in (False, True):
+        status, reply, checksum, total = _put(chunks, size, url, sent_headers, progress)
+        if status == 409 and not replace:
+            _delete(url, sent_headers)  # a stale copy nobody registered: replace it
+            continue
+        break
+    if status not in (200, 201, 204):
+        raise_for_response("storage element", httpx.Response(status, headers=reply.getheaders(), content=reply.body))
+    _check(url.rsplit("/", 1)[-1], total, checksum, size, adler32)
+    stored = _stored_checksum(reply, url, sent_headers)
+    if stored is not None and normalise_adler32(stored) != checksum:
+        _delete(url, sent_headers)
+        raise ChecksumMismatch(f"{url.rsplit('/', 1)[-1]}: the storage element stored adler32 {stored}, "
+                               f"sent {checksum}")  # fmt: skip
+    return Fetched(Path(urlsplit(url).path), total, checksum)
 
 
-def _chunks(f):  # type: ignore[no-untyped-def]
-    while chunk := f.read(CHUNK):
-        yield chunk
+@dataclass
+class _Reply:
+    status: int
+    body: bytes
+    headers: list[tuple[str, str]]
+
+    def getheaders(self) -> list[tuple[str, str]]:
+        return self.headers
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
 
 
-def copy_file(src: Path, dest: Path) -> None:
-    """Copy through a temporary name (used for local outputs)."""
-    tmp = temp_name(dest)
+def _put(chunks: Chunks, size: int, url: str, headers: Mapping[str, str],
+         progress: Progress | None) -> tuple[int, _Reply, str, int]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise OperationFailed(f"cannot upload to {url}")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    for fresh in (False, True):
+        conn = _connection(parts.scheme, parts.hostname, port, fresh=fresh, purpose="put")
+        checksum, total = Adler32(), 0
+        try:
+            conn.putrequest("PUT", target, skip_accept_encoding=True)
+            for key, value in {"User-Agent": USER_AGENT, **headers, "Content-Length": str(size)}.items():
+                conn.putheader(key, value)
+            conn.endheaders()
+            for chunk in chunks():
+                if total + len(chunk) > size:
+                    break
+                checksum.update(chunk)
+                conn.send(chunk)
+                total += len(chunk)
+                if progress:
+                    progress(len(chunk))
+            if total != size:  # the source changed under us: the request cannot be completed
+                conn.close()
+                raise ChecksumMismatch(f"{url.rsplit('/', 1)[-1]}: the source is no longer {size} bytes long")
+            response = conn.getresponse()
+            reply = _Reply(response.status, response.read(), response.getheaders())
+            if response.will_close:
+                conn.close()
+            return reply.status, reply, checksum.hexdigest(), total
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+            conn.close()
+            if fresh:  # a kept-alive connection the server had closed gets one retry
+                raise OperationFailed(f"upload to {url} interrupted: {exc}") from exc
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            raise OperationFailed(f"upload to {url} interrupted: {exc}") from exc
+    raise AssertionError("unreachable")
+
+
+def _request(method: str, url: str, headers: Mapping[str, str]) -> _Reply:
+    parts = urlsplit(url)
+    conn = _connection(parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80),
+                       purpose="put")
     try:
-        shutil.copyfile(src, tmp)
+        conn.request(method, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+                     headers={"User-Agent": USER_AGENT, **headers})
+        response = conn.getresponse()
+        reply = _Reply(response.status, response.read(), response.getheaders())
+        if response.will_close:
+            conn.close()
+        return reply
+    except (OSError, http.client.HTTPException) as exc:
+        conn.close()
+        raise OperationFailed(f"{method} {url} failed: {exc}") from exc
+
+
+def _delete(url: str, headers: Mapping[str, str]) -> None:
+    auth = {k: v for k, v in headers.items() if k.lower() in ("authorization", "x-rucio-auth-token")}
+    _request("DELETE", url, auth)
+
+
+def _stored_checksum(reply: _Reply, url: str, headers: Mapping[str, str]) -> str | None:
+    """The adler32 the storage element says it stored: in its reply (gb2's storage), in an
+    RFC 3230 ``Digest`` header, or from a ``HEAD`` asking for one (dCache, XRootD); None if
+    it will not say."""
+    try:
+        doc = json.loads(reply.body) if reply.body else None
+    except ValueError:
+        doc = None
+    if isinstance(doc, dict) and isinstance(doc.get("adler32"), str):
+        return doc["adler32"]
+    for source in (reply, None):
+        if source is None:
+            auth = {k: v for k, v in headers.items() if k.lower() in ("authorization", "x-rucio-auth-token")}
+            try:
+                source = _request("HEAD", url, {**auth, "Want-Digest": "adler32"})
+            except OperationFailed:
+                return None
+        digest = source.header("Digest") or ""
+        for item in digest.split(","):
+            algorithm, _, value = item.strip().partition("=")
+            if algorithm.lower() == "adler32" and value:
+                return value.strip()
+    return None
+
+
+def _send_local(chunks: Chunks, size: int | None, dest: Path, adler32: str | None, progress: Progress | None) -> Fetched:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_name(dest)
+    checksum, total = Adler32(), 0
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            for chunk in chunks():
+                checksum.update(chunk)
+                total += _write(fd, chunk, dest)
+                if progress:
+                    progress(len(chunk))
+            _check_written(fd, total, dest)
+        finally:
+            os.close(fd)
+        _check(dest.name, total, checksum.hexdigest(), size, adler32)
         os.replace(tmp, dest)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        tmp.unlink(missing_ok=True)
+    return Fetched(dest, total, checksum.hexdigest())
+
+
+def upload(path: Path, url: str, *, headers: Mapping[str, str] | None = None) -> str:
+    """Write a local file to a storage element in one pass (see :func:`send`); returns its adler32."""
+    return send(file_chunks(path), path.stat().st_size, url, headers=headers).adler32

@@ -115,7 +115,8 @@ class Helper:
 
 
 def output_files(workdir: Path, before: set[str], inputs: set[str]) -> list[tuple[str, int | None]]:
-    """Outputs named by basf2's job information, else ROOT files the job created."""
+    """Outputs named by basf2's job information, else ROOT files the job created (with the
+    event count each file records, see :mod:`gb2.data.events`)."""
     try:
         doc = json.loads((workdir / JOB_INFORMATION).read_text())
     except (OSError, ValueError):
@@ -131,8 +132,10 @@ def output_files(workdir: Path, before: set[str], inputs: set[str]) -> list[tupl
         found.append((name, int(events) if events is not None else None))
     if found:
         return found
+    from gb2.data.events import events_in
+
     return [
-        (p.name, None)
+        (p.name, events_in(p))
         for p in sorted(workdir.glob("*.root"))
         if p.name not in before and p.name not in inputs and not p.is_symlink()
     ]

@@ -30,6 +30,7 @@ from gb2.client.rucio import RucioClient
 from gb2.client.tokens import TokenStore
 from gb2.config import Config, Profile
 from gb2.data.checksum import adler32_file, normalise_adler32
+from gb2.data.manifest import NAME as MANIFEST_NAME
 from gb2.login import secret_approval
 from gb2.server.runner import EmbeddedServer
 from gb2.server.settings import ServerSettings, User
@@ -318,7 +319,7 @@ class Loop:
         catalogue = {f.name.rsplit("/", 1)[-1]: f for f in rucio.resolve("/belle/user/alice/loopana")}
         got: dict[str, Path] = {}
         for path in (self.workdir / "dl").rglob("*"):
-            if path.is_file() and not path.name.startswith("."):
+            if path.is_file() and not path.name.startswith(".") and path.name != MANIFEST_NAME:
                 got[path.name] = path
         for name, f in catalogue.items():
             path = got.get(name)

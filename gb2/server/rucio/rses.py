@@ -52,9 +52,11 @@ class Protocol:
 
 
 def attributes(se: StorageElement) -> dict[str, object]:
-    """RSE attributes usable in expressions (``type=TMP``, ``site=LCG.KEK.jp``, ...)."""
+    """RSE attributes, usable in expressions (``type=TMP``, ``ANY=true``; values with dots such
+    as ``site`` cannot be, as in Rucio)."""
     return {
         se.name: True,
+        "ANY": True,  # DIRAC's catch-all (its new datasets get an ``ANY=true`` rule)
         "type": se.kind,
         "site": se.site or "",
         "city": se.city,
@@ -117,7 +119,9 @@ def describe(settings: ServerSettings, base_url: str, se: StorageElement, rse_id
 
 # -- expressions -----------------------------------------------------------------------
 
-_TOKEN = re.compile(r"\s*(\(|\)|\||&|\\|[A-Za-z0-9_.\-*]+(?:(?:=|<|>)[A-Za-z0-9_.\-]+)?)")
+#: Rucio 41's grammar: attribute tests ``key=value`` (a key may hold dots, a value may not:
+#: ``site=LCG.KEK.jp`` is not a valid expression on a real Rucio either), RSE names, ``*``.
+_TOKEN = re.compile(r"\s*(\(|\)|\||&|\\|\*|[A-Za-z0-9._\-]+[=<>][A-Za-z0-9_\-]+|[A-Za-z0-9_\-]+)")
 
 
 def parse_expression(expression: str) -> list[str]:
