@@ -42,9 +42,33 @@ def user_option(f: Callable[..., Any]) -> Callable[..., Any]:
                         help="Act on another user's projects (default: you).")(f)  # fmt: skip
 
 
-def split_values(values: tuple[str, ...]) -> list[str]:
-    """``-j 1,2 -j 3`` and ``-j 1 2 3`` forms alike."""
-    return [v for value in values for v in value.replace(",", " ").split() if v]
+def split_values(values: tuple[str, ...], option: str | None = None) -> list[str]:
+    """``-j 1,2 -j 3`` and ``-j 1 2 3`` forms alike.
+
+    With ``option``, an option given only empty values (``-j ''``, ``-p ','``) is
+    refused: it must never widen a selection to all your jobs.
+    """
+    items = [v for value in values for v in value.replace(",", " ").split() if v]
+    if option and values and not items:
+        from gb2.errors import BadInput
+
+        raise BadInput(f"{option} was given an empty value: name at least one")
+    return items
+
+
+def selectors(projects: tuple[str, ...], job_ids: tuple[str, ...], statuses: tuple[str, ...],
+              user: str | None) -> tuple[list[str], list[str], list[str], str | None]:
+    """The -p/-j/--status/-u values as lists, checked before any network call: an empty
+    value (see :func:`split_values`), a job id that is not one, an unknown status."""
+    from gb2.errors import BadInput
+    from gb2.jobs.status import parse_selectors
+
+    if user is not None and not user.strip():
+        raise BadInput("-u/--user was given an empty value: name a user (or all)")
+    selected = (split_values(projects, "-p/--project"), split_values(job_ids, "-j/--jobid"),
+                split_values(statuses, "--status"), user)  # fmt: skip
+    parse_selectors(selected[1], selected[2])
+    return selected
 
 
 def selection_options(f: Callable[..., Any]) -> Callable[..., Any]:

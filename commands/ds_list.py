@@ -18,6 +18,9 @@ name (/belle/user/<you>/<name>), an LPN, a file LFN or an absolute glob
 -l adds sizes (and file counts of collections); -lg adds the storage elements
 that hold replicas, as lines "<SE-NAME>: ...". All reschedule generations of
 an output are listed (gb2_ds_get downloads only the newest).
+
+A glob that matches nothing says so and exits 0; a name that does not exist
+exits 5.
 """,
 )
 @click.argument("datasets", nargs=-1, required=True, metavar="DATASET...")
@@ -34,12 +37,18 @@ def cli(datasets, long_, location, user, as_json, profile, debug) -> int:  # typ
     session = Session.open(profile)
     owner = user or session.username
     entries = []
+    unmatched = []
     for arg in datasets:
-        for lpn in targets(session.rucio, arg, owner):
+        names = targets(session.rucio, arg, owner)
+        if not names:
+            unmatched.append(arg)
+        for lpn in names:
             entries.extend(list_entries(session.rucio, lpn, sizes=long_ or location, locations=location))
     if as_json:
         print_json({"entries": [e.as_json() for e in entries]})
         return 0
+    for arg in unmatched:
+        print(f"No dataset or file matches {arg}")
     for e in entries:
         if not (long_ or location):
             print(e.lfn)

@@ -21,6 +21,10 @@ A project whose jobs have not all ended is refused: kill them first
 (gb2_job_kill -p <project>). The project name stays used: gbasf2 and gb2 never
 reuse a project name.
 
+In scripts pass -f/--force: without a terminal to answer the Y/N question the
+command stops (exit 2) and nothing is removed. Exit 4 for official data or
+another user's, 5 when the target does not exist.
+
 \b
 gb2 additions:
   --json      {"lpn", "type", "files", "bytes", "removed"}

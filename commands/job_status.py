@@ -10,7 +10,7 @@ from commands._options import (
     greedy,
     json_option,
     selection_options,
-    split_values,
+    selectors,
     wait_options,
 )
 
@@ -44,6 +44,7 @@ def cli(projects, job_ids, statuses, user, wait, interval, timeout, as_json, pro
     from gb2.session import Session
     from gb2.ui.reports import job_status_report
 
+    projects, job_ids, statuses, user = selectors(projects, job_ids, statuses, user)
     session = Session.open(profile)
-    selection = resolve_selection(session, split_values(projects), split_values(job_ids), split_values(statuses), user)
+    selection = resolve_selection(session, projects, job_ids, statuses, user)
     return job_status_report(session, selection, wait=wait, interval=interval, timeout=timeout, as_json=as_json)

@@ -30,8 +30,12 @@ can read: other accounts on this machine cannot log in.
 @click.option("--no-engine", is_flag=True, help="Accept jobs without running them.")
 @click.option("--idle-timeout", type=click.FloatRange(0), default=0, show_default=True, help="Stop after this many idle seconds (0: never).")
 def cli(port, host, data_dir, users, workers, no_engine, idle_timeout) -> int:  # type: ignore[no-untyped-def]
-    from gb2.server.__main__ import main
+    from gb2.errors import BadInput
+    from gb2.server.__main__ import create_server, serve
+    from gb2.server.runner import ServerAlreadyRunning
 
+    if data_dir is not None and not data_dir.strip():
+        raise BadInput("--data-dir was given an empty value")
     argv = ["--port", str(port), "--host", host, "--idle-timeout", str(idle_timeout)]
     if data_dir:
         argv += ["--data-dir", data_dir]
@@ -45,4 +49,9 @@ def cli(port, host, data_dir, users, workers, no_engine, idle_timeout) -> int:  
         argv += ["--workers", str(workers)]
     if no_engine:
         argv.append("--no-engine")
-    return main(argv)
+    try:
+        server = create_server(argv)
+    except ServerAlreadyRunning as exc:
+        raise BadInput(f"{exc}: stop it first (gb2_config server stop) or use another --data-dir") from None
+    serve(server)
+    return 0

@@ -10,10 +10,11 @@ these helpers: every byte is accounted for, a failure is a one-line
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from pathlib import Path
 
-from gb2.errors import LocalWriteFailed
+from gb2.errors import BadInput, LocalWriteFailed
 
 
 def write_all(fd: int, data: bytes | bytearray | memoryview) -> int:
@@ -49,4 +50,45 @@ def write_atomic(path: Path, data: str | bytes, *, mode: int = 0o644) -> Path:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise LocalWriteFailed(f"cannot write {path}: {reason(exc)}") from None
+    return path
+
+
+# -- checks before any work: bad local paths are bad input (exit 2), found at once ------
+
+
+def _require_writable(folder: Path, what: str) -> None:
+    """A file can be created in ``folder`` (a probe that leaves nothing), else :class:`BadInput`."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".gb2-probe-", dir=folder)
+    except OSError as exc:
+        raise BadInput(f"{what}: cannot write in {folder} ({reason(exc)})") from None
+    os.close(fd)
+    os.unlink(name)
+
+
+def check_output_dir(path: Path, what: str) -> Path:
+    """``path`` is a folder gb2 may create files in, or may be created: checked before any
+    download starts, so that ``-d /proc/self`` or a path under a file fails at once."""
+    path = Path(path)
+    existing = path
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        raise BadInput(f"{what} {path}: {existing} is not a folder")
+    _require_writable(existing, f"{what} {path}")
+    return path
+
+
+def check_output_file(path: Path, what: str) -> Path:
+    """``path`` can be written as a regular file: its folder exists and is writable, and it
+    is not a folder or a device (writing atomically would replace a device node)."""
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        raise BadInput(f"{what} {path}: not a regular file")
+    folder = path.parent
+    if not folder.is_dir():
+        raise BadInput(f"{what} {path}: the folder {folder} does not exist")
+    _require_writable(folder, f"{what} {path}")
     return path

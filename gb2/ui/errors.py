@@ -16,8 +16,16 @@ from typing import Any
 from gb2.errors import ExitCode, Gb2Error
 
 
+def one_line(message: str) -> str:
+    """A message as one line: control characters (a newline inside a user's LPN, a
+    server's multi-line reason) are shown escaped, so an error never splits."""
+    if message.isprintable():
+        return message
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in message)
+
+
 def error_line(tool: str, message: str) -> None:
-    print(f"{tool}: error: {message}", file=sys.stderr, flush=True)
+    print(f"{tool}: error: {one_line(message)}", file=sys.stderr, flush=True)
 
 
 def debug_enabled(argv: list[str]) -> bool:

@@ -18,6 +18,7 @@ from gb2.errors import ExitCode
 from gb2.jobs.status import (
     Selection,
     all_done,
+    check_named,
     iter_jobs,
     project_summaries,
     summary_line_counts,
@@ -91,14 +92,16 @@ def project_summary_report(
     as_json: bool,
 ) -> int:
     dx = session.diracx
-    code = _wait(dx, Selection(owner, projects=tuple(projects)), interval, timeout, as_json) if wait else ExitCode.OK
+    selection = Selection(owner, projects=tuple(projects))
+    check_named(dx, selection)  # a named project without jobs: exit 5 before anything else
+    code = _wait(dx, selection, interval, timeout, as_json) if wait else ExitCode.OK
     summaries = project_summaries(dx, owner, projects)
     if as_json:
         print_json({"projects": [s.as_json() for s in summaries]})
         return code
     if not summaries:
-        print("No projects found." if not projects else f"No jobs found for {', '.join(projects)}.")
-        return ExitCode.NOT_FOUND if projects else code
+        print("No projects found (in the last 30 days).")
+        return code
     rows = []
     for s in summaries:
         j = s.as_json()
