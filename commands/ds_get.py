@@ -93,9 +93,8 @@ def cli(datasets, force, failed_lfns, input_dslist, se, new, destination, parall
         say(f"Download {todo} files ({size}) into {where}{also}")
     elif present:
         say(f"All {len(present)} files are already in {where}: verifying them")
-    if todo and not confirm("Do you want to download these files?", force=force, what="download"):
-        print("Download cancelled.")
-        return ExitCode.FAILED
+    if todo:
+        confirm("Do you want to download these files?", force=force, what="download", nothing="nothing was downloaded")
     progress, stop = _progress(plan.total_bytes, len(plan.items), quiet=as_json)
     downloader = Downloader(lambda: {"Authorization": f"Bearer {session.diracx.access_token()}"},
                             parallel=parallel, progress=progress)  # fmt: skip
@@ -107,7 +106,7 @@ def cli(datasets, force, failed_lfns, input_dslist, se, new, destination, parall
         write_list(Path(failed_lfns), list(outcome.failed))
     if as_json:
         print_json(outcome.as_json())
-        return ExitCode.OK if outcome.ok else ExitCode.FAILED
+        return _verdict(outcome, len(plan.items) + len(plan.failed), failed_lfns)
     _listing("Successfully downloaded files:", [f"{lfn} in {where}" for lfn in sorted(outcome.downloaded)])
     _listing("Already present and verified (skipped):", sorted(outcome.verified))
     _listing("Failed files:", [f"{lfn}: {reason}" for lfn, reason in sorted(outcome.failed.items())])
@@ -116,7 +115,18 @@ def cli(datasets, force, failed_lfns, input_dslist, se, new, destination, parall
     verdict = "complete: every file is present and verified" if outcome.ok else f"INCOMPLETE: {len(outcome.failed)} file(s) failed"
     print(f"{len(outcome.downloaded)} downloaded ({human_bytes(outcome.bytes)}, {rate:.1f} MB/s), "
           f"{len(outcome.verified)} already present, {len(outcome.failed)} failed: download {verdict}")  # fmt: skip
-    return ExitCode.OK if outcome.ok else ExitCode.FAILED
+    return _verdict(outcome, len(plan.items) + len(plan.failed), failed_lfns)
+
+
+def _verdict(outcome, total: int, failed_lfns: str | None) -> int:  # type: ignore[no-untyped-def]
+    """Exit 0 only if every file is present and verified; otherwise one line on stderr."""
+    from gb2.errors import ExitCode, OperationFailed
+
+    if outcome.ok:
+        return ExitCode.OK
+    lfn, reason = min(outcome.failed.items())
+    listed = f"; all are listed in {failed_lfns}" if failed_lfns else ""
+    raise OperationFailed(f"{len(outcome.failed)} of {total} files failed ({lfn}: {reason}){listed}")
 
 
 def _listing(heading: str, lines: list[str]) -> None:

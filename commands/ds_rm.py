@@ -36,7 +36,7 @@ gb2 additions:
 @common
 def cli(target: str, force: bool, as_json: bool, profile: str | None, debug: bool) -> int:
     from gb2.data import remove
-    from gb2.errors import BadInput, ExitCode
+    from gb2.errors import BadInput
     from gb2.session import Session
     from gb2.ui.output import human_bytes, print_json
     from gb2.ui.prompts import confirm
@@ -51,9 +51,7 @@ def cli(target: str, force: bool, as_json: bool, profile: str | None, debug: boo
     what = f"{removal.lpn} ({removal.files} files, {human_bytes(removal.bytes)})"
     if not as_json:
         print(f"To remove: {what}")
-    if not confirm(f"Do you really want to remove {what}?", force=force, what="remove"):
-        print("Cancelled: nothing was removed.")
-        return ExitCode.FAILED
+    confirm(f"Do you really want to remove {what}?", force=force, what="remove", nothing="nothing was removed")
     remove.remove(session, removal)
     if as_json:
         print_json({**removal.as_json(), "removed": True})

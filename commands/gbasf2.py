@@ -115,9 +115,7 @@ def cli(steering, project, release, inputs, input_dslist, files_per_job, sandbox
     if dryrun:
         print("Dry run: nothing was submitted.")
         return 0
-    if not confirm("Are you sure to submit the project?", force=force, what="submit"):
-        print("Submission cancelled: nothing was submitted.")
-        return 1
+    confirm("Are you sure to submit the project?", force=force, what="submit", nothing="nothing was submitted")
     result = prj.submit(session, plan, progress=_progress(len(plan.jobs), as_json))
     if as_json:
         print_json({**plan.as_json(), "job_ids": result.job_ids, "new_job_ids": result.new_ids,

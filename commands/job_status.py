@@ -23,7 +23,13 @@ from commands._options import (
 
 Prints "<N> jobs are selected.", a table (Job id, Status, MinorStatus,
 ApplicationStatus, Site) and the summary line with the keys Completed, Deleted,
-Done, Failed, Killed, Running, Stalled and Waiting.
+Done, Failed, Killed, Running, Stalled and Waiting. Waiting also counts jobs
+not yet waiting (Received, Checking, Matched, ...) and Running counts
+Completing ones: a line "Also: Received:3 (in Waiting)" names them.
+
+A project or job id that does not exist exits 5, another user's job 4 (one
+line on stderr); a --status filter that matches nothing is "0 jobs are
+selected." with exit 0.
 
 Several projects or job ids may follow -p/-j, space- or comma-separated
 (gb2_job_status -p proj1 proj2).
@@ -32,7 +38,7 @@ Several projects or job ids may follow -p/-j, space- or comma-separated
 gb2 additions:
   --wait      follow the jobs live until all are final; exit 0 only if all
               of them are Done (1 otherwise)
-  --json      machine-readable output
+  --json      machine-readable output (with "statuses": the DIRAC statuses)
 """,
 )
 @selection_options
