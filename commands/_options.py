@@ -38,8 +38,15 @@ def wait_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def user_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("-u", "--user", metavar="USER", default=None,
+    return click.option("-u", "--user", metavar="USER", default=None, callback=_not_empty,
                         help="Act on another user's projects (default: you).")(f)  # fmt: skip
+
+
+def _not_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """-u '' must not silently mean "you"."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("was given an empty value: name a user", ctx, param)
+    return value
 
 
 def split_values(values: tuple[str, ...], option: str | None = None) -> list[str]:
@@ -60,11 +67,8 @@ def selectors(projects: tuple[str, ...], job_ids: tuple[str, ...], statuses: tup
               user: str | None) -> tuple[list[str], list[str], list[str], str | None]:
     """The -p/-j/--status/-u values as lists, checked before any network call: an empty
     value (see :func:`split_values`), a job id that is not one, an unknown status."""
-    from gb2.errors import BadInput
     from gb2.jobs.status import parse_selectors
 
-    if user is not None and not user.strip():
-        raise BadInput("-u/--user was given an empty value: name a user (or all)")
     selected = (split_values(projects, "-p/--project"), split_values(job_ids, "-j/--jobid"),
                 split_values(statuses, "--status"), user)  # fmt: skip
     parse_selectors(selected[1], selected[2])

@@ -26,7 +26,8 @@ gb2 addition: --json  {"checks": [{"name", "status", "detail"}], "ok"} or
   {"job", "cause", "advice", "log_file", "log_tail"}
 """,
 )
-@click.option("--failed_job", type=int, metavar="ID", default=None, help="Explain why this job failed.")
+@click.option("--failed_job", type=click.IntRange(1, 2**63 - 1), metavar="ID", default=None,
+              help="Explain why this job failed.")
 @json_option
 @common
 def cli(failed_job: int | None, as_json: bool, profile: str | None, debug: bool) -> int:

@@ -66,8 +66,6 @@ def cli(datasets, force, failed_lfns, input_dslist, se, new, destination, parall
         only = set(read_list_file(input_dslist))
         if not only:
             raise BadInput(f"--input_dslist {input_dslist} lists no LFNs")
-    if user is not None and not user.strip():
-        raise BadInput("-u/--user was given an empty value: name a user")
     session = Session.open(profile)
     owner = user or session.username
     if se is not None:

@@ -62,6 +62,7 @@ def make(action: str) -> click.Command:
     @common
     def cli(projects, job_ids, statuses, user, force, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
         from gb2.errors import BadInput
+        from gb2.jobs.control import ACTIONS, check_may_act
         from gb2.jobs.status import resolve_selection
         from gb2.session import Session
         from gb2.ui.jobactions import job_action_report
@@ -71,6 +72,7 @@ def make(action: str) -> click.Command:
             raise BadInput(f"say which jobs to {action}: -p PROJECT, -j ID or --status STATUS")
         session = Session.open(profile)
         selection = resolve_selection(session, projects, job_ids, statuses, user)
+        check_may_act(session, ACTIONS[action], selection)
         return job_action_report(session, action, selection, force=force, as_json=as_json)
 
     return cli

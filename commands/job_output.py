@@ -36,6 +36,7 @@ Exit code: 0 when every selected job's sandbox was fetched, 1 otherwise.""",
 @common
 def cli(projects, job_ids, statuses, user, directory, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
     from gb2.errors import BadInput
+    from gb2.fileio import check_output_dir
     from gb2.jobs.status import resolve_selection
     from gb2.session import Session
     from gb2.ui.jobactions import job_output_report
@@ -43,6 +44,7 @@ def cli(projects, job_ids, statuses, user, directory, as_json, profile, debug) -
     projects, job_ids, statuses, user = selectors(projects, job_ids, statuses, user)
     if not (projects or job_ids):
         raise BadInput("say whose logs to fetch: -p PROJECT or -j ID")
+    check_output_dir(directory / "log", "--dir")
     session = Session.open(profile)
     selection = resolve_selection(session, projects, job_ids, statuses, user)
     dest = (directory / "log").resolve()

@@ -42,10 +42,6 @@ def cli(projects, user, wait, interval, timeout, as_json, profile, debug) -> int
     from gb2.ui.reports import project_summary_report
 
     names = split_values(projects, "-p/--project")
-    if user is not None and not user.strip():
-        from gb2.errors import BadInput
-
-        raise BadInput("-u/--user was given an empty value: name a user")
     session = Session.open(profile)
     owner = user or session.username
     return project_summary_report(session, owner, names, wait=wait, interval=interval, timeout=timeout, as_json=as_json)

@@ -38,6 +38,8 @@ def write_atomic(path: Path, data: str | bytes, *, mode: int = 0o644) -> Path:
     ``<name>.tmp`` is left behind.
     """
     payload = data.encode() if isinstance(data, str) else data
+    if path.exists() and not path.is_file():  # never replace a folder, a device (/dev/null) or a pipe
+        raise LocalWriteFailed(f"cannot write {path}: not a regular file")
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)

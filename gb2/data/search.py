@@ -97,7 +97,10 @@ def list_collections(rucio: RucioClient, pattern: str = "*") -> list[str]:
 
 def collection_datasets(rucio: RucioClient, lpn: str) -> list[str]:
     scope, name = _collection(lpn)
-    return sorted(c["name"] for c in rucio.list_content(scope, name))
+    try:
+        return sorted(c["name"] for c in rucio.list_content(scope, name))
+    except NotFound:
+        raise NotFound(f"no collection {name}") from None
 
 
 def collection_metadata(rucio: RucioClient, lpn: str) -> dict[str, Any]:

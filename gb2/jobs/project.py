@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from gb2.client.rucio import FileReplicas, exception_class
-from gb2.data.datasets import read_list_file, resolve_files, to_lpn
+from gb2.data.datasets import is_glob, read_list_file, resolve_files, to_lpn
 from gb2.data.lfn import datablock, name_problem
 from gb2.data.write_access import check_writable
 from gb2.errors import BadInput, NotFound, OperationFailed, RequestRefused
@@ -183,6 +183,9 @@ def check_request(r: Request) -> None:
         raise BadInput("give the input either with -i or with --input_dslist, not both")
     if r.input_dslist is not None and not read_list_file(str(r.input_dslist)):
         raise BadInput(f"{r.input_dslist} lists no datasets")
+    globbed = next((n for n in r.input_datafiles if is_glob(n)), None)
+    if globbed:
+        raise BadInput(f"--input_datafiles takes file LFNs, not wildcards: {globbed}")
     for option, names in (("--site", r.sites), ("--banned_site", r.banned_sites), ("--platform", [r.platform] if r.platform is not None else []),
                           ("--jobtype", [r.jobtype])):  # fmt: skip
         bad = next((n for n in names if not GRID_NAME_RE.match(n)), None)

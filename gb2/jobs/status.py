@@ -254,7 +254,8 @@ def check_named(dx: DiracX, selection: Selection) -> None:
             ["JobID", "Owner"], [{"parameter": "JobID", "operator": "in", "values": wanted}])}  # fmt: skip
         missing = [j for j in wanted if j not in owners]
         if missing:
-            raise NotFound(f"no job {', '.join(map(str, missing[:20]))}" + (" ..." if len(missing) > 20 else ""))
+            more = " ..." if len(missing) > 20 else ""
+            raise NotFound(f"job {', '.join(map(str, missing[:20]))}{more} not found")
         others = {j: owners[j] for j in wanted if selection.owner and owners[j] != selection.owner}
         if others:
             job, owner = next(iter(others.items()))
