@@ -224,3 +224,19 @@ def test_bash_completes_subcommands_then_their_options():
     assert "--mc_event" in complete("gb2_ds_search", "dataset", "")
     assert complete("gb2_ds_search", "collection", "--list_d") == ["--list_datasets"]
     assert complete("gb2_config", "server", "") == ["status", "start", "stop"]
+
+
+# -- b2luigi's download command (issue 17's constraint on the exit-code rule) -----------------------
+
+
+def test_b2luigi_download_of_a_glob_that_matches_nothing_exits_0(grid, tmp_path, monkeypatch):
+    """b2luigi 1.3.0 runs exactly this and requires exit 0 with "No file found" on stdout when the
+    outputs do not exist (yet); a project name that does not exist is still exit 5."""
+    monkeypatch.chdir(tmp_path)
+    failed = tmp_path / "failed_files.txt"
+    line = f"gb2_ds_get --new --force /belle/user/alice/nothing_yet/sub*/ntuple_*.root --failed_lfns {failed}"
+    r = grid.run(*shlex.split(line))
+    assert (r.code, r.err) == (0, "") and "No file found" in r.out
+    assert failed.read_text() == ""
+    named = grid.run("gb2_ds_get", "--new", "--force", "nothing_yet", "--failed_lfns", str(failed))
+    assert named.code == 5 and named.err.count("\n") == 1 and named.out == ""
