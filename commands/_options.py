@@ -38,13 +38,50 @@ def wait_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def user_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("-u", "--user", metavar="USER", default=None,
+    return click.option("-u", "--user", metavar="USER", default=None, callback=not_empty("a user"),
                         help="Act on another user's projects (default: you).")(f)  # fmt: skip
 
 
-def split_values(values: tuple[str, ...]) -> list[str]:
-    """``-j 1,2 -j 3`` and ``-j 1 2 3`` forms alike."""
-    return [v for value in values for v in value.replace(",", " ").split() if v]
+def se_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--se SE``: one storage element; an empty value is refused, never read as "all"."""
+    return click.option("--se", default=None, metavar="SE", callback=not_empty("a storage element"), help=help)
+
+
+def not_empty(what: str) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
+    """A callback refusing an empty value (``-u ''`` must not silently mean "you")."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise click.BadParameter(f"was given an empty value: name {what}", ctx, param)
+        return value
+
+    return check
+
+
+def split_values(values: tuple[str, ...], option: str | None = None) -> list[str]:
+    """``-j 1,2 -j 3`` and ``-j 1 2 3`` forms alike.
+
+    With ``option``, an option given only empty values (``-j ''``, ``-p ','``) is
+    refused: it must never widen a selection to all your jobs.
+    """
+    items = [v for value in values for v in value.replace(",", " ").split() if v]
+    if option and values and not items:
+        from gb2.errors import BadInput
+
+        raise BadInput(f"{option} was given an empty value: name at least one")
+    return items
+
+
+def selectors(projects: tuple[str, ...], job_ids: tuple[str, ...], statuses: tuple[str, ...],
+              user: str | None) -> tuple[list[str], list[str], list[str], str | None]:
+    """The -p/-j/--status/-u values as lists, checked before any network call: an empty
+    value (see :func:`split_values`), a job id that is not one, an unknown status."""
+    from gb2.jobs.status import parse_selectors
+
+    selected = (split_values(projects, "-p/--project"), split_values(job_ids, "-j/--jobid"),
+                split_values(statuses, "--status"), user)  # fmt: skip
+    parse_selectors(selected[1], selected[2])
+    return selected
 
 
 def selection_options(f: Callable[..., Any]) -> Callable[..., Any]:

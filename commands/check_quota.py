@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from commands._options import CONTEXT, common, json_option
+from commands._options import CONTEXT, common, json_option, se_option
 
 
 @click.command(
@@ -24,16 +24,19 @@ once.
          "warning"}], "warnings"}
 """,
 )
-@click.option("--se", default=None, metavar="SE", help="Only this storage element.")
+@se_option("Only this storage element.")
 @json_option
 @common
 def cli(se: str | None, as_json: bool, profile: str | None, debug: bool) -> int:
     from gb2.data.quota import quotas
+    from gb2.data.storage_elements import require_ses
     from gb2.errors import ExitCode
     from gb2.session import Session
     from gb2.ui.output import human_bytes, plain_table, print_json
 
     session = Session.open(profile)
+    if se is not None:
+        require_ses(session.rucio, {"--se": se})
     account = session.rucio.current_account()
     rows = quotas(session.rucio, account, se)
     warnings = [q.warning for q in rows if q.warning]

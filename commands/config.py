@@ -143,7 +143,7 @@ def gbasf2_setup() -> None:
 def server(action: str, profile: str | None) -> int:
     from gb2 import embedded
     from gb2.config import active_profile
-    from gb2.errors import BadInput, ExitCode
+    from gb2.errors import BadInput, ExitCode, ServerUnreachable
 
     chosen = active_profile(profile)
     if not chosen.embedded:
@@ -155,5 +155,9 @@ def server(action: str, profile: str | None) -> int:
         print("stopped" if embedded.stop_server(chosen) else "not running")
         return 0
     url = embedded.running_url(chosen)
-    print(f"running at {url}" if url else "not running")
-    return 0 if url else ExitCode.UNREACHABLE
+    if not url:
+        print("not running")
+        raise ServerUnreachable(f"the embedded server of profile {chosen.name} is not running "
+                                "(gb2_config server start, or any command, starts it)")  # fmt: skip
+    print(f"running at {url}")
+    return ExitCode.OK

@@ -26,11 +26,12 @@ gb2 addition: --json  {"checks": [{"name", "status", "detail"}], "ok"} or
   {"job", "cause", "advice", "log_file", "log_tail"}
 """,
 )
-@click.option("--failed_job", type=int, metavar="ID", default=None, help="Explain why this job failed.")
+@click.option("--failed_job", type=click.IntRange(1, 2**63 - 1), metavar="ID", default=None,
+              help="Explain why this job failed.")
 @json_option
 @common
 def cli(failed_job: int | None, as_json: bool, profile: str | None, debug: bool) -> int:
-    from gb2.errors import ExitCode
+    from gb2.errors import ExitCode, OperationFailed
     from gb2.jobs import diagnosis
     from gb2.ui.output import print_json
 
@@ -42,7 +43,10 @@ def cli(failed_job: int | None, as_json: bool, profile: str | None, debug: bool)
         else:
             for c in checks:
                 print(f"[{c.status:^4}] {c.name:<14} {c.detail}")
-        return ExitCode.OK if ok else ExitCode.FAILED
+        failed = [c.name for c in checks if c.status == diagnosis.FAIL]
+        if failed:
+            raise OperationFailed(f"{len(failed)} check(s) failed: {', '.join(failed)}")
+        return ExitCode.OK
 
     from gb2.session import Session
 

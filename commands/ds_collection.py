@@ -27,6 +27,9 @@ official ones, your projects); globs are expanded.
   gb2_ds_collection remove NAME DATASET...
   gb2_ds_collection delete NAME        (the datasets stay)
 
+In scripts pass -f/--force to delete: without a terminal to answer the Y/N
+question the command stops (exit 2) and nothing is deleted.
+
 \b
 gb2 notes: gbasf2's gb2_ds_collection (create/update/delete) is the Data
 Production team's tool for official collections under /belle/collection/;

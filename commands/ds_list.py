@@ -20,6 +20,9 @@ that hold replicas, as lines "<SE-NAME>: replica <state>", closest first (the
 storage elements at your site, then by the catalogue's distances; see
 gb2_config site) and marked when a storage element is down. All reschedule
 generations of an output are listed (gb2_ds_get downloads only the newest).
+
+A glob that matches nothing says so and exits 0; a name that does not exist
+exits 5.
 """,
 )
 @click.argument("datasets", nargs=-1, required=True, metavar="DATASET...")
@@ -37,12 +40,18 @@ def cli(datasets, long_, location, user, as_json, profile, debug) -> int:  # typ
     owner = user or session.username
     entries = []
     order = session.replica_order() if location else None
+    unmatched = []
     for arg in datasets:
-        for lpn in targets(session.rucio, arg, owner):
+        names = targets(session.rucio, arg, owner)
+        if not names:
+            unmatched.append(arg)
+        for lpn in names:
             entries.extend(list_entries(session.rucio, lpn, sizes=long_ or location, locations=location, order=order))
     if as_json:
         print_json({"entries": [e.as_json() for e in entries]})
         return 0
+    for arg in unmatched:
+        print(f"No dataset or file matches {arg}")
     for e in entries:
         if not (long_ or location):
             print(e.lfn)

@@ -19,6 +19,9 @@ absolute glob ('/belle/user/<you>/<project>/sub*/*.root').
 storage elements holding a replica) and jobId (the job that wrote the file);
 the default is lfn,nEvents,size,adler32.
 
+A glob that matches nothing prints "No file found" and exits 0; a name that
+does not exist exits 5.
+
 \b
 gb2 addition: --json  {"files": [{<key>: value}]}
 """,
@@ -37,6 +40,8 @@ def cli(names: tuple[str, ...], keys: str | None, as_json: bool, profile: str | 
     rows = query_files(session.rucio, names, session.username, wanted)
     if as_json:
         print_json({"files": rows})
+    elif not rows:
+        print("No file found")
     else:
         for row in rows:
             print(format_row(row))

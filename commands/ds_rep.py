@@ -20,6 +20,9 @@ from the source SE (-s) if given. User data may go only to TMP storage
 elements (gb2_se_list shows them). Follow the copies with gb2_ds_rep_status;
 download from the new replica with gb2_ds_get --se.
 
+In scripts pass -f/--force: without a terminal to answer the Y/N question the
+command stops (exit 2) and nothing is replicated.
+
 \b
 gb2 addition: --json  {"se", "rules": {datablock: rule id}}
 """,
@@ -32,7 +35,6 @@ gb2 addition: --json  {"se", "rules": {datablock: rule id}}
 @common
 def rep(lpn: str, dest: str, source: str | None, force: bool, as_json: bool, profile: str | None, debug: bool) -> int:
     from gb2.data import replication
-    from gb2.errors import ExitCode
     from gb2.session import Session
     from gb2.ui.output import print_json
     from gb2.ui.prompts import confirm
@@ -41,11 +43,16 @@ def rep(lpn: str, dest: str, source: str | None, force: bool, as_json: bool, pro
     rucio = session.rucio
     replication.check_ses(rucio, dest, source)
     blocks = replication.datablocks(rucio, lpn, session.username)
+    if not blocks:
+        if as_json:
+            print_json({"se": dest, "rules": {}})
+        else:
+            print(f"No datablock matches {lpn}: nothing to replicate")
+        return 0
     if not as_json:
         print(f"{len(blocks)} datablocks to replicate to {dest}")
-    if not confirm(f"Do you want to replicate {len(blocks)} datablocks to {dest}?", force=force, what="replicate"):
-        print("Cancelled: nothing was replicated.")
-        return ExitCode.FAILED
+    confirm(f"Do you want to replicate {len(blocks)} datablocks to {dest}?", force=force, what="replicate",
+            nothing="nothing was replicated")  # fmt: skip
     rules = replication.replicate(rucio, blocks, dest, source)
     if as_json:
         print_json({"se": dest, "rules": rules})
@@ -75,13 +82,20 @@ gb2 addition: --json  {"rules": [{"datablock", "rule_id", "se", "state", "ok",
 @common
 def rep_status(lpn: str, as_json: bool, profile: str | None, debug: bool) -> int:
     from gb2.data import replication
-    from gb2.errors import ExitCode
+    from gb2.errors import ExitCode, OperationFailed
     from gb2.session import Session
     from gb2.ui.output import plain_table, print_json
 
     session = Session.open(profile)
-    rows = replication.rule_statuses(session.rucio, replication.datablocks(session.rucio, lpn, session.username))
+    blocks = replication.datablocks(session.rucio, lpn, session.username)
+    rows = replication.rule_statuses(session.rucio, blocks)
     complete = bool(rows) and all(r.state == "OK" for r in rows)
+    if not blocks:
+        if as_json:
+            print_json({"rules": [], "complete": True})
+        else:
+            print(f"No datablock matches {lpn}")
+        return ExitCode.OK
     if as_json:
         print_json({"rules": [r.as_json() for r in rows], "complete": complete})
     elif rows:
@@ -89,7 +103,11 @@ def rep_status(lpn: str, as_json: bool, profile: str | None, debug: bool) -> int
                     [(r.datablock, r.rse_expression, r.state, r.ok, r.replicating, r.stuck) for r in rows])  # fmt: skip
     else:
         print(f"No replication rule for {lpn}.")
-    return ExitCode.OK if complete else ExitCode.FAILED
+    if not complete:
+        waiting = sum(1 for r in rows if r.state != "OK")
+        raise OperationFailed(f"{waiting} of {len(rows)} replication rules are not OK yet" if rows
+                              else f"no replication rule for {lpn}")  # fmt: skip
+    return ExitCode.OK
 
 
 COMMANDS: dict[str, Any] = {"gb2_ds_rep": rep, "gb2_ds_rep_status": rep_status}

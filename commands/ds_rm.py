@@ -21,6 +21,10 @@ A project whose jobs have not all ended is refused: kill them first
 (gb2_job_kill -p <project>). The project name stays used: gbasf2 and gb2 never
 reuse a project name.
 
+In scripts pass -f/--force: without a terminal to answer the Y/N question the
+command stops (exit 2) and nothing is removed. Exit 4 for official data or
+another user's, 5 when the target does not exist.
+
 \b
 gb2 additions:
   --json      {"lpn", "type", "files", "bytes", "removed"}
@@ -32,7 +36,7 @@ gb2 additions:
 @common
 def cli(target: str, force: bool, as_json: bool, profile: str | None, debug: bool) -> int:
     from gb2.data import remove
-    from gb2.errors import BadInput, ExitCode
+    from gb2.errors import BadInput
     from gb2.session import Session
     from gb2.ui.output import human_bytes, print_json
     from gb2.ui.prompts import confirm
@@ -47,9 +51,7 @@ def cli(target: str, force: bool, as_json: bool, profile: str | None, debug: boo
     what = f"{removal.lpn} ({removal.files} files, {human_bytes(removal.bytes)})"
     if not as_json:
         print(f"To remove: {what}")
-    if not confirm(f"Do you really want to remove {what}?", force=force, what="remove"):
-        print("Cancelled: nothing was removed.")
-        return ExitCode.FAILED
+    confirm(f"Do you really want to remove {what}?", force=force, what="remove", nothing="nothing was removed")
     remove.remove(session, removal)
     if as_json:
         print_json({**removal.as_json(), "removed": True})

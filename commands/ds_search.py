@@ -49,12 +49,17 @@ def dataset_options(f):  # type: ignore[no-untyped-def]
     return f
 
 
-def _print_lpns(lpns: list[str], as_json: bool, key: str) -> None:
+def _print_lpns(lpns: list[str], as_json: bool, key: str, none: str) -> None:
+    """gbasf2's header and one LPN per line; when nothing matched, one line that says so
+    (exit 0: a search that matches nothing is not an error)."""
     from gb2.data.datasets import SEARCH_HEADER
     from gb2.ui.output import print_json
 
     if as_json:
         print_json({key: lpns})
+        return
+    if not lpns:
+        print(none)
         return
     print(SEARCH_HEADER)
     for lpn in lpns:
@@ -69,6 +74,7 @@ def _print_lpns(lpns: list[str], as_json: bool, key: str) -> None:
 --exp, --run and --prod take a number or an inclusive range (--exp 7-12); text
 values take * wildcards (--campaign 'MC15*'). Prints "Matching datasets found:"
 and one LPN per line (gbasf2's layout), or {"datasets": [...]} with --json.
+When nothing matches it prints "No dataset matches these criteria" (exit 0).
 
 \b
 gb2 additions: --exp, --run, --prod, --release, --global_tag, --data_level,
@@ -82,7 +88,7 @@ def dataset(as_json: bool, profile: str | None, debug: bool, **criteria: str | N
     from gb2.session import Session
 
     lpns = search_datasets(Session.open(profile).rucio, criteria)
-    _print_lpns(lpns, as_json, "datasets")
+    _print_lpns(lpns, as_json, "datasets", "No dataset matches these criteria")
     return 0
 
 
@@ -117,7 +123,8 @@ def collection(pattern: str | None, datasets_of: str | None, metadata_of: str | 
         else:
             print("\n".join(names) if names else f"No collection matches {pattern!r}")
     elif datasets_of is not None:
-        _print_lpns(search.collection_datasets(rucio, datasets_of), as_json, "datasets")
+        _print_lpns(search.collection_datasets(rucio, datasets_of), as_json, "datasets",
+                    f"No dataset in {datasets_of}")
     else:
         meta = search.collection_metadata(rucio, metadata_of or "")
         if as_json:

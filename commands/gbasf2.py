@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import click
 
-from commands._options import CONTEXT, common, greedy, json_option
+from commands._options import CONTEXT, common, greedy, json_option, split_values
+
+
+class _Grouping(click.Choice):
+    """site or size. b2luigi 1.3.0 passes the word's letters as separate values
+    ("--input_grouping s i t e"): single letters pass here and are joined by _grouping."""
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        return value if isinstance(value, str) and len(value) == 1 else super().convert(value, param, ctx)
+
+
+GROUPING = _Grouping(["site", "size"])
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -13,13 +24,16 @@ def _split(values: tuple[str, ...]) -> list[str]:
 
 @click.command(
     "gbasf2",
-    cls=greedy("-f", "--inputsandboxfiles", "--input_datafiles", "-i", "--input", "--site", "--banned_site"),
+    cls=greedy("-f", "--inputsandboxfiles", "--input_datafiles", "-i", "--input", "--site", "--banned_site",
+               "--input_grouping"),
     context_settings=CONTEXT,
     help="""Submit STEERING (a basf2 steering file) as a project of grid jobs.
 
-One job per input file (or per -n files). The steering file's syntax is checked
-before anything is submitted; a summary is shown and you are asked Y/N (pass
---force in scripts: on a non-interactive stdin gbasf2 stops instead of asking).
+One job per input file (or per -n files). The steering file's syntax, the
+options, the release (against the releases the grid offers: gb2_check_release),
+the inputs and the output location are checked before anything is submitted; a
+summary is shown and you are asked Y/N. In scripts pass --force: on a
+non-interactive stdin gbasf2 stops (exit 2) instead of asking.
 Outputs go to /belle/user/<you>/<project>/subXX/ as
 <stem>_<index>_job<JobID>_<reschedule>.<ext>.
 
@@ -29,7 +43,11 @@ comma- or space-separated (-f a.so b.xml), as in gbasf2.
 
 \b
 gb2 additions and differences:
-  --resume    submit the missing jobs of an existing project (same options)
+  --resume    submit the missing jobs of an existing project (same options);
+              a project removed with gb2_ds_rm cannot be resumed
+  --repetition N with -i: each input job runs N times, with its own output
+              index and random seed (without -i: N input-less jobs)
+  --basf2opt  reaches basf2 intact in any form (-n5, '-n 5', --random-seed=1)
   --json      machine-readable plan or result
   --noscout   accepted; scout jobs are not run yet
 """,
@@ -45,17 +63,18 @@ gb2 additions and differences:
 @click.option("--input_datafiles", multiple=True, metavar="LFN", help="Extra grid files to download next to the input.")
 @click.option("--force", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--dryrun", "--dry_run", "dryrun", is_flag=True, help="Show the plan; submit nothing.")
-@click.option("--cputime", type=click.IntRange(1), default=None, help="Estimated CPU time per job (minutes).")
+@click.option("--cputime", type=click.IntRange(1, 100_000), default=None, help="Estimated CPU time per job (minutes).")
 @click.option("--evtpersec", type=click.FloatRange(0, min_open=True), default=None, help="Estimated events per second (default 100).")
 @click.option("--priority", type=click.IntRange(0, 10), default=1, show_default=True, help="Job priority, 0..10.")
 @click.option("--site", "sites", multiple=True, metavar="SITE", help="Run only at these sites (comma-separated).")
 @click.option("--banned_site", "banned", multiple=True, metavar="SITE", help="Never run at these sites.")
 @click.option("--platform", default=None, help="Worker platform (e.g. EL9).")
-@click.option("--input_grouping", type=click.Choice(["site", "size"]), default="site", show_default=True,
-              help="site: a job's files share a storage element; size: balance input sizes.")
+@click.option("--input_grouping", type=GROUPING, multiple=True,
+              help="site (default): a job's files share a storage element; size: balance input sizes.")
 @click.option("--jobtype", default="User", show_default=True, help="DIRAC job type.")
 @click.option("--basf2opt", default="", metavar="OPTS", help="Extra basf2 arguments, e.g. '-n 100'.")
-@click.option("--repetition", type=click.IntRange(1), default=None, help="Number of jobs of an input-less project.")
+@click.option("--repetition", type=click.IntRange(1, 100_000), default=None,
+              help="Jobs of an input-less project; with -i, runs of each input job.")
 @click.option("--output_ds", default=None, metavar="LPN", help="Output dataset LPN (default /belle/user/<you>/<project>).")
 @click.option("--noscout", is_flag=True, help="Do not run scout jobs first.")
 @click.option("--resume", is_flag=True, help="[gb2] Submit the missing jobs of an existing project.")
@@ -72,12 +91,13 @@ def cli(steering, project, release, inputs, input_dslist, files_per_job, sandbox
     from gb2.ui.output import print_json
     from gb2.ui.prompts import confirm
 
+
     request = prj.Request(
-        steering=Path(steering), project=project, release=release, inputs=list(inputs),
+        steering=Path(steering), project=project, release=release, inputs=split_values(inputs, "-i/--input"),
         input_dslist=Path(input_dslist) if input_dslist else None, files_per_job=files_per_job,
         sandbox_files=[Path(p) for p in _split(sandbox_files)], lfn_sandboxfiles=lfn_sandboxfiles,
         input_datafiles=_split(input_datafiles), cputime=cputime, evtpersec=evtpersec, priority=priority,
-        sites=_split(sites), banned_sites=_split(banned), platform=platform, input_grouping=input_grouping,
+        sites=_split(sites), banned_sites=_split(banned), platform=platform, input_grouping=_grouping(input_grouping),
         jobtype=jobtype, basf2opt=basf2opt, repetition=repetition, output_ds=output_ds, noscout=noscout,
         resume=resume,
     )  # fmt: skip
@@ -95,19 +115,27 @@ def cli(steering, project, release, inputs, input_dslist, files_per_job, sandbox
     if dryrun:
         print("Dry run: nothing was submitted.")
         return 0
-    if not confirm("Are you sure to submit the project?", force=force, what="submit"):
-        print("Submission cancelled: nothing was submitted.")
-        return 1
+    confirm("Are you sure to submit the project?", force=force, what="submit", nothing="nothing was submitted")
     result = prj.submit(session, plan, progress=_progress(len(plan.jobs), as_json))
     if as_json:
-        print_json({**plan.as_json(), "job_ids": result.job_ids, "already_present": result.already_present,
-                    "duplicates_removed": result.duplicates_removed})  # fmt: skip
+        print_json({**plan.as_json(), "job_ids": result.job_ids, "new_job_ids": result.new_ids,
+                    "already_present": result.already_present, "duplicates_removed": result.duplicates_removed})  # fmt: skip
         return 0
-    print(f"{len(result.job_ids)} jobs submitted to project {project}: {prj.compact_ids(result.job_ids)}")
-    if result.already_present:
-        print(f"({result.already_present} of them were already submitted)")
+    new_ids = result.new_ids
+    if new_ids:
+        print(f"{len(new_ids)} jobs submitted to project {project}: {prj.compact_ids(new_ids)}")
+    else:
+        print(f"Nothing to submit: all {len(result.job_ids)} jobs of project {project} were already submitted.")
+    if new_ids and result.already_present:
+        print(f"({result.already_present} jobs of the project were already submitted and were left alone)")
     print(f"Follow them with: gb2_job_status -p {project}   (or gb2_project_summary -p {project} --wait)")
     return 0
+
+
+def _grouping(values: tuple[str, ...]) -> str:
+    """--input_grouping's value; b2luigi 1.3.0 spells "site" as "s i t e" (it joins the
+    string's letters with spaces), which is accepted as the same word."""
+    return "".join(values) if values else "site"
 
 
 def _progress(total: int, quiet: bool):  # type: ignore[no-untyped-def]

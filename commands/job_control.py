@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from commands._options import CONTEXT, common, greedy, json_option, selection_options, split_values
+from commands._options import CONTEXT, common, greedy, json_option, selection_options, selectors
 
 SELECTORS = """
 Jobs are chosen with -p (projects), -j (job ids), --status and -u/--user;
@@ -19,7 +19,10 @@ gb2 additions:
   --status    narrow the selection to jobs in this status
   --json      machine-readable output (it does not answer the question:
               add --force)
-Exit code: 0 when every selected job it applies to was changed, 1 otherwise."""
+In scripts pass -f/--force: without a terminal to answer the Y/N question
+the command stops (exit 2) and changes nothing.
+Exit code: 0 when every selected job it applies to was changed, 1 otherwise;
+5 when a named project or job does not exist, 4 for another user's job."""
 
 HELP = {
     "reschedule": f"""Run failed jobs again (gbasf2's gb2_job_reschedule).
@@ -27,8 +30,10 @@ HELP = {
 Only jobs in a fatal state (Failed, Killed, Stalled) are rescheduled: they run
 again with the same sandbox and parameters, and each output file gets the next
 two-digit suffix (_01, _02, ...). Other selected jobs are listed and left alone.
-Without -p or -j, all your jobs in a fatal state are selected, as in gbasf2.
-{SELECTORS}{GB2_ADDITIONS}""",
+{SELECTORS}
+\b
+Difference from gbasf2: a selection (-p, -j or --status) is required; gb2
+never reschedules all your jobs implicitly.{GB2_ADDITIONS}""",
     "kill": f"""Kill jobs that have not ended (gbasf2's gb2_job_kill).
 
 A running payload is stopped. Killed jobs stay in the job database and can be
@@ -57,15 +62,17 @@ def make(action: str) -> click.Command:
     @common
     def cli(projects, job_ids, statuses, user, force, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
         from gb2.errors import BadInput
+        from gb2.jobs.control import ACTIONS, check_may_act
         from gb2.jobs.status import resolve_selection
         from gb2.session import Session
         from gb2.ui.jobactions import job_action_report
 
-        projects, job_ids, statuses = split_values(projects), split_values(job_ids), split_values(statuses)
-        if action != "reschedule" and not (projects or job_ids or statuses):
+        projects, job_ids, statuses, user = selectors(projects, job_ids, statuses, user)
+        if not (projects or job_ids or statuses):
             raise BadInput(f"say which jobs to {action}: -p PROJECT, -j ID or --status STATUS")
         session = Session.open(profile)
         selection = resolve_selection(session, projects, job_ids, statuses, user)
+        check_may_act(session, ACTIONS[action], selection)
         return job_action_report(session, action, selection, force=force, as_json=as_json)
 
     return cli

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from commands._options import CONTEXT, common, greedy, json_option, selection_options, split_values
+from commands._options import CONTEXT, common, greedy, json_option, selection_options, selectors
 
 
 @click.command(
@@ -38,14 +38,16 @@ otherwise.""",
 @common
 def cli(projects, job_ids, statuses, user, directory, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
     from gb2.errors import BadInput
+    from gb2.fileio import check_output_dir
     from gb2.jobs.status import resolve_selection
     from gb2.session import Session
     from gb2.ui.jobactions import job_output_report
 
-    projects, job_ids = split_values(projects), split_values(job_ids)
+    projects, job_ids, statuses, user = selectors(projects, job_ids, statuses, user)
     if not (projects or job_ids):
         raise BadInput("say whose logs to fetch: -p PROJECT or -j ID")
+    check_output_dir(directory / "log", "--dir")
     session = Session.open(profile)
-    selection = resolve_selection(session, projects, job_ids, split_values(statuses), user)
+    selection = resolve_selection(session, projects, job_ids, statuses, user)
     dest = (directory / "log").resolve()
     return job_output_report(session, selection, by_project=bool(projects), dest=dest, as_json=as_json)

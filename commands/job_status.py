@@ -10,7 +10,7 @@ from commands._options import (
     greedy,
     json_option,
     selection_options,
-    split_values,
+    selectors,
     wait_options,
 )
 
@@ -23,7 +23,13 @@ from commands._options import (
 
 Prints "<N> jobs are selected.", a table (Job id, Status, MinorStatus,
 ApplicationStatus, Site) and the summary line with the keys Completed, Deleted,
-Done, Failed, Killed, Running, Stalled and Waiting.
+Done, Failed, Killed, Running, Stalled and Waiting. Waiting also counts jobs
+not yet waiting (Received, Checking, Matched, ...) and Running counts
+Completing ones: a line "Also: Received:3 (in Waiting)" names them.
+
+A project or job id that does not exist exits 5, another user's job 4 (one
+line on stderr); a --status filter that matches nothing is "0 jobs are
+selected." with exit 0.
 
 Several projects or job ids may follow -p/-j, space- or comma-separated
 (gb2_job_status -p proj1 proj2).
@@ -32,7 +38,7 @@ Several projects or job ids may follow -p/-j, space- or comma-separated
 gb2 additions:
   --wait      follow the jobs live until all are final; exit 0 only if all
               of them are Done (1 otherwise)
-  --json      machine-readable output
+  --json      machine-readable output (with "statuses": the DIRAC statuses)
 """,
 )
 @selection_options
@@ -44,6 +50,7 @@ def cli(projects, job_ids, statuses, user, wait, interval, timeout, as_json, pro
     from gb2.session import Session
     from gb2.ui.reports import job_status_report
 
+    projects, job_ids, statuses, user = selectors(projects, job_ids, statuses, user)
     session = Session.open(profile)
-    selection = resolve_selection(session, split_values(projects), split_values(job_ids), split_values(statuses), user)
+    selection = resolve_selection(session, projects, job_ids, statuses, user)
     return job_status_report(session, selection, wait=wait, interval=interval, timeout=timeout, as_json=as_json)

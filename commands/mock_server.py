@@ -38,8 +38,12 @@ can read: other accounts on this machine cannot log in.
                    "handed out through it carry it, so downloads go through the proxy too.")
 def cli(port, host, data_dir, users, workers, no_engine, idle_timeout, heartbeat_seconds, stall_seconds,  # type: ignore[no-untyped-def]
         public_url) -> int:  # fmt: skip
-    from gb2.server.__main__ import main
+    from gb2.errors import BadInput
+    from gb2.server.__main__ import create_server, serve
+    from gb2.server.runner import ServerAlreadyRunning
 
+    if data_dir is not None and not data_dir.strip():
+        raise BadInput("--data-dir was given an empty value")
     argv = ["--port", str(port), "--host", host, "--idle-timeout", str(idle_timeout)]
     if data_dir:
         argv += ["--data-dir", data_dir]
@@ -57,4 +61,9 @@ def cli(port, host, data_dir, users, workers, no_engine, idle_timeout, heartbeat
                           ("--public-url", public_url)):  # fmt: skip
         if value is not None:
             argv += [option, str(value)]
-    return main(argv)
+    try:
+        server = create_server(argv)
+    except ServerAlreadyRunning as exc:
+        raise BadInput(f"{exc}: stop it first (gb2_config server stop) or use another --data-dir") from None
+    serve(server)
+    return 0

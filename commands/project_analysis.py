@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from commands._options import CONTEXT, common, greedy, json_option, selection_options, split_values
+from commands._options import CONTEXT, common, greedy, json_option, selection_options, selectors
 
 
 @click.command(
@@ -35,8 +35,9 @@ def cli(projects, job_ids, statuses, user, as_json, profile, debug) -> int:  # t
     from gb2.session import Session
     from gb2.ui.output import print_json
 
+    projects, job_ids, statuses, user = selectors(projects, job_ids, statuses, user)
     session = Session.open(profile)
-    selection = resolve_selection(session, split_values(projects), split_values(job_ids), split_values(statuses), user)
+    selection = resolve_selection(session, projects, job_ids, statuses, user)
     root = analyse(session.diracx, selection)
     if as_json:
         print_json(root.as_json())

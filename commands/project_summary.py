@@ -41,7 +41,7 @@ def cli(projects, user, wait, interval, timeout, as_json, profile, debug) -> int
     from gb2.session import Session
     from gb2.ui.reports import project_summary_report
 
-    names = split_values(projects)
+    names = split_values(projects, "-p/--project")
     session = Session.open(profile)
     owner = user or session.username
     return project_summary_report(session, owner, names, wait=wait, interval=interval, timeout=timeout, as_json=as_json)

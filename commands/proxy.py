@@ -43,7 +43,7 @@ def proxy_init(group: str, validity: str | None, pwstdin: bool, username: str | 
     from gb2.session import Session
     from gb2.ui.output import fields_block, print_json
 
-    lifetime = login.parse_lifetime(validity) if validity else None
+    lifetime = login.parse_lifetime(validity) if validity is not None else None
     if pwstdin and not sys.stdin.isatty():
         sys.stdin.read()
     session = Session.open(profile)

@@ -18,7 +18,8 @@ Give an SE name to gb2_ds_get --se to download from that SE.
 
 \b
 gb2 additions:
-  EXPRESSION  a Rucio RSE expression to filter with, e.g. 'type=TMP'
+  EXPRESSION  a Rucio RSE expression to filter with, e.g. 'type=TMP' (one
+              that matches nothing says so and exits 0)
   --json      {"storage_elements": [{"name", "kind", "site", "city",
               "writable", "used_bytes", "files", "for_user_data"}]}
 """,
@@ -34,6 +35,9 @@ def cli(expression: str | None, as_json: bool, profile: str | None, debug: bool)
     ses = storage_elements(Session.open(profile).rucio, expression)
     if as_json:
         print_json({"storage_elements": [se.as_json() for se in ses]})
+        return 0
+    if not ses:
+        print(f"No storage element matches {expression}")
         return 0
     rows = [(se.name, se.kind or "-", se.site or "-", se.city or "-",
              human_bytes(se.used_bytes) if se.used_bytes is not None else "-",

@@ -15,7 +15,9 @@ _gb2_options() {
         gb2_project_summary) echo '-p --project -u --user --wait --interval --timeout --json --debug --profile -h --help' ;;
         gb2_project_analysis) echo '-p --project -j --jobid -s --status -u --user --json --debug --profile -h --help' ;;
         gb2_ds_list) echo '-l --long -g --location -u --user --json --debug --profile -h --help' ;;
-        gb2_ds_search) echo '-h --help collection dataset' ;;
+        gb2_ds_search) echo '-h --help' ;;
+        'gb2_ds_search collection') echo '--list_all_collections --list_datasets --get_metadata --json --debug --profile -h --help' ;;
+        'gb2_ds_search dataset') echo '--data_type --campaign --beam_energy --mc_event --bkg_level --skim_decay --general_skim --data_level --release --global_tag --exp --run --prod --json --debug --profile -h --help' ;;
         gb2_ds_get) echo '-f --force --failed_lfns --input_dslist --se --new -d --destination --parallel -u --user --json --debug --profile -h --help' ;;
         gb2_diagnostic) echo '--failed_job --json --debug --profile -h --help' ;;
         gb2_ds_query_file) echo '-m --metadata --json --debug --profile -h --help' ;;
@@ -28,9 +30,70 @@ _gb2_options() {
         gb2_ds_cp) echo '-d --destination_se -f --force --parallel -u --user --json --debug --profile -h --help' ;;
         gb2_check_quota) echo '--se --json --debug --profile -h --help' ;;
         gb2_ds_query_dataset) echo '-u --user --json --debug --profile -h --help' ;;
-        gb2_ds_collection) echo '-h --help add create delete remove' ;;
+        gb2_ds_collection) echo '-h --help' ;;
+        'gb2_ds_collection add') echo '--json --debug --profile -h --help' ;;
+        'gb2_ds_collection create') echo '--description --json --debug --profile -h --help' ;;
+        'gb2_ds_collection delete') echo '-f --force --json --debug --profile -h --help' ;;
+        'gb2_ds_collection remove') echo '--json --debug --profile -h --help' ;;
+        gb2_check_release) echo '--json --debug --profile -h --help' ;;
         gb2_mock_server) echo '--port --host --data-dir --user --workers --no-engine --idle-timeout --heartbeat-seconds --stall-seconds --public-url -h --help' ;;
-        gb2_config) echo '--json -h --help add gbasf2-setup remove server site use' ;;
+        gb2_config) echo '--json -h --help' ;;
+        'gb2_config add') echo '--diracx --rucio --rucio-auth --rucio-account --rucio-username --rucio-password-env --rucio-password-file --login-secret-file --group --site --use -h --help' ;;
+        'gb2_config gbasf2-setup') echo '-h --help' ;;
+        'gb2_config remove') echo '-h --help' ;;
+        'gb2_config server') echo '--profile -h --help' ;;
+        'gb2_config site') echo '--unset --profile -h --help' ;;
+        'gb2_config use') echo '-h --help' ;;
+    esac
+}
+
+_gb2_subcommands() {
+    case "$1" in
+        gb2_ds_search) echo 'collection dataset' ;;
+        gb2_ds_collection) echo 'add create delete remove' ;;
+        gb2_config) echo 'add gbasf2-setup remove server site use' ;;
+    esac
+}
+
+_gb2_positional() {
+    case "$1" in
+        gb2_proxy_init) echo none ;;
+        gb2_proxy_info) echo none ;;
+        gb2_proxy_destroy) echo none ;;
+        gb2_job_status) echo none ;;
+        gb2_job_reschedule) echo none ;;
+        gb2_job_kill) echo none ;;
+        gb2_job_delete) echo none ;;
+        gb2_job_output) echo none ;;
+        gb2_project_summary) echo none ;;
+        gb2_project_analysis) echo none ;;
+        gb2_ds_list) echo values ;;
+        'gb2_ds_search collection') echo none ;;
+        'gb2_ds_search dataset') echo none ;;
+        gb2_ds_get) echo values ;;
+        gb2_diagnostic) echo none ;;
+        gb2_ds_query_file) echo values ;;
+        gb2_ds_rep) echo values ;;
+        gb2_ds_rep_status) echo values ;;
+        gb2_ds_rm) echo values ;;
+        gb2_se_list) echo values ;;
+        gb2_ds_put) echo values ;;
+        gb2_ds_cp) echo values ;;
+        gb2_check_quota) echo none ;;
+        gb2_ds_query_dataset) echo values ;;
+        'gb2_ds_collection add') echo values ;;
+        'gb2_ds_collection create') echo values ;;
+        'gb2_ds_collection delete') echo values ;;
+        'gb2_ds_collection remove') echo values ;;
+        gb2_check_release) echo values ;;
+        gb2_mock_server) echo none ;;
+        'gb2_config add') echo values ;;
+        'gb2_config gbasf2-setup') echo none ;;
+        'gb2_config remove') echo values ;;
+        'gb2_config server') echo 'words:status start stop' ;;
+        'gb2_config site') echo values ;;
+        'gb2_config use') echo values ;;
+        *) echo files ;;
     esac
 }
 
@@ -101,6 +164,24 @@ _gb2_values() {
         "gb2_project_analysis --profile") echo __value__ ;;
         "gb2_ds_list -u"|"gb2_ds_list --user") echo __value__ ;;
         "gb2_ds_list --profile") echo __value__ ;;
+        "gb2_ds_search collection --list_all_collections") echo __value__ ;;
+        "gb2_ds_search collection --list_datasets") echo __value__ ;;
+        "gb2_ds_search collection --get_metadata") echo __value__ ;;
+        "gb2_ds_search collection --profile") echo __value__ ;;
+        "gb2_ds_search dataset --data_type") echo __value__ ;;
+        "gb2_ds_search dataset --campaign") echo __value__ ;;
+        "gb2_ds_search dataset --beam_energy") echo __value__ ;;
+        "gb2_ds_search dataset --mc_event") echo __value__ ;;
+        "gb2_ds_search dataset --bkg_level") echo __value__ ;;
+        "gb2_ds_search dataset --skim_decay") echo __value__ ;;
+        "gb2_ds_search dataset --general_skim") echo __value__ ;;
+        "gb2_ds_search dataset --data_level") echo __value__ ;;
+        "gb2_ds_search dataset --release") echo __value__ ;;
+        "gb2_ds_search dataset --global_tag") echo __value__ ;;
+        "gb2_ds_search dataset --exp") echo __value__ ;;
+        "gb2_ds_search dataset --run") echo __value__ ;;
+        "gb2_ds_search dataset --prod") echo __value__ ;;
+        "gb2_ds_search dataset --profile") echo __value__ ;;
         "gb2_ds_get --failed_lfns") echo __files__ ;;
         "gb2_ds_get --input_dslist") echo __files__ ;;
         "gb2_ds_get --se") echo __value__ ;;
@@ -133,6 +214,12 @@ _gb2_values() {
         "gb2_check_quota --profile") echo __value__ ;;
         "gb2_ds_query_dataset -u"|"gb2_ds_query_dataset --user") echo __value__ ;;
         "gb2_ds_query_dataset --profile") echo __value__ ;;
+        "gb2_ds_collection add --profile") echo __value__ ;;
+        "gb2_ds_collection create --description") echo __value__ ;;
+        "gb2_ds_collection create --profile") echo __value__ ;;
+        "gb2_ds_collection delete --profile") echo __value__ ;;
+        "gb2_ds_collection remove --profile") echo __value__ ;;
+        "gb2_check_release --profile") echo __value__ ;;
         "gb2_mock_server --port") echo __value__ ;;
         "gb2_mock_server --host") echo __value__ ;;
         "gb2_mock_server --data-dir") echo __files__ ;;
@@ -142,6 +229,18 @@ _gb2_values() {
         "gb2_mock_server --heartbeat-seconds") echo __value__ ;;
         "gb2_mock_server --stall-seconds") echo __value__ ;;
         "gb2_mock_server --public-url") echo __value__ ;;
+        "gb2_config add --diracx") echo __value__ ;;
+        "gb2_config add --rucio") echo __value__ ;;
+        "gb2_config add --rucio-auth") echo 'token userpass' ;;
+        "gb2_config add --rucio-account") echo __value__ ;;
+        "gb2_config add --rucio-username") echo __value__ ;;
+        "gb2_config add --rucio-password-env") echo __value__ ;;
+        "gb2_config add --rucio-password-file") echo __value__ ;;
+        "gb2_config add --login-secret-file") echo __value__ ;;
+        "gb2_config add --group") echo __value__ ;;
+        "gb2_config add --site") echo __value__ ;;
+        "gb2_config server --profile") echo __value__ ;;
+        "gb2_config site --profile") echo __value__ ;;
     esac
 }
 
@@ -150,21 +249,40 @@ _gb2_complete() {
     local cmd="${COMP_WORDS[0]##*/}" first=1
     if [[ "$cmd" == gb2 ]]; then
         if (( COMP_CWORD == 1 )); then
-            COMPREPLY=( $(compgen -W "gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list ds_verify ds_put ds_cp check_quota ds_query_dataset ds_collection mock_server config" -- "$cur") )
+            COMPREPLY=( $(compgen -W "gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list ds_verify ds_put ds_cp check_quota ds_query_dataset ds_collection check_release mock_server config" -- "$cur") )
             return
         fi
         cmd="${COMP_WORDS[1]}"; [[ "$cmd" == gb2_* || "$cmd" == gbasf2 ]] || cmd="gb2_$cmd"; first=2
+    fi
+    local subs i
+    subs="$(_gb2_subcommands "$cmd")"
+    if [[ -n "$subs" ]]; then  # a group: its subcommand first, then the subcommand's options
+        local sub=""
+        for (( i=first; i<COMP_CWORD; i++ )); do
+            if [[ "${COMP_WORDS[i]}" != -* ]]; then sub="${COMP_WORDS[i]}"; first=$((i + 1)); break; fi
+        done
+        if [[ -z "$sub" ]]; then
+            if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "$(_gb2_options "$cmd")" -- "$cur") )
+            else COMPREPLY=( $(compgen -W "$subs" -- "$cur") ); fi
+            return
+        fi
+        cmd="$cmd $sub"
     fi
     local values
     if (( COMP_CWORD > first )); then values="$(_gb2_values "$cmd" "$prev")"; fi
     if [[ "$values" == __files__ ]]; then COMPREPLY=( $(compgen -f -- "$cur") ); return; fi
     if [[ "$values" == __value__ ]]; then COMPREPLY=(); return; fi
     if [[ -n "$values" ]]; then COMPREPLY=( $(compgen -W "$values" -- "$cur") ); return; fi
-    if [[ "$cur" == -* || "$cmd" == gb2_config ]]; then
+    local positional="$(_gb2_positional "$cmd")"
+    if [[ "$cur" == -* || "$positional" == none ]]; then
         COMPREPLY=( $(compgen -W "$(_gb2_options "$cmd")" -- "$cur") )
-    else
+    elif [[ "$positional" == words:* ]]; then
+        COMPREPLY=( $(compgen -W "${positional#words:}" -- "$cur") )
+    elif [[ "$positional" == files ]]; then
         COMPREPLY=( $(compgen -f -- "$cur") )
+    else
+        COMPREPLY=()
     fi
 }
 
-complete -o filenames -F _gb2_complete gbasf2 gb2_proxy_init gb2_proxy_info gb2_proxy_destroy gb2_job_status gb2_job_reschedule gb2_job_kill gb2_job_delete gb2_job_output gb2_project_summary gb2_project_analysis gb2_ds_list gb2_ds_search gb2_ds_get gb2_diagnostic gb2_ds_query_file gb2_ds_rep gb2_ds_rep_status gb2_ds_rm gb2_se_list gb2_ds_verify gb2_ds_put gb2_ds_cp gb2_check_quota gb2_ds_query_dataset gb2_ds_collection gb2_mock_server gb2_config gb2
+complete -o filenames -F _gb2_complete gbasf2 gb2_proxy_init gb2_proxy_info gb2_proxy_destroy gb2_job_status gb2_job_reschedule gb2_job_kill gb2_job_delete gb2_job_output gb2_project_summary gb2_project_analysis gb2_ds_list gb2_ds_search gb2_ds_get gb2_diagnostic gb2_ds_query_file gb2_ds_rep gb2_ds_rep_status gb2_ds_rm gb2_se_list gb2_ds_verify gb2_ds_put gb2_ds_cp gb2_check_quota gb2_ds_query_dataset gb2_ds_collection gb2_check_release gb2_mock_server gb2_config gb2

@@ -17,10 +17,10 @@ complete -c gbasf2 -l priority -r -d 'Job priority, 0..10'
 complete -c gbasf2 -l site -r -d 'Run only at these sites (comma-separated)'
 complete -c gbasf2 -l banned_site -r -d 'Never run at these sites'
 complete -c gbasf2 -l platform -r -d 'Worker platform (e.g'
-complete -c gbasf2 -l input_grouping -r -a 'site size' -d 'site: a job'"'"'s files share a storage element; size: balance input sizes'
+complete -c gbasf2 -l input_grouping -r -a 'site size' -d 'site (default): a job'"'"'s files share a storage element; size: balance input sizes'
 complete -c gbasf2 -l jobtype -r -d 'DIRAC job type'
 complete -c gbasf2 -l basf2opt -r -d 'Extra basf2 arguments, e.g'
-complete -c gbasf2 -l repetition -r -d 'Number of jobs of an input-less project'
+complete -c gbasf2 -l repetition -r -d 'Jobs of an input-less project; with -i, runs of each input job'
 complete -c gbasf2 -l output_ds -r -d 'Output dataset LPN (default /belle/user/<you>/<project>)'
 complete -c gbasf2 -l noscout -d 'Do not run scout jobs first'
 complete -c gbasf2 -l resume -d 'Submit the missing jobs of an existing project'
@@ -141,6 +141,28 @@ complete -c gb2_ds_search -f
 complete -c gb2_ds_search -n __fish_use_subcommand -a collection
 complete -c gb2_ds_search -n __fish_use_subcommand -a dataset
 complete -c gb2_ds_search -s h -l help -d 'Show help'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from collection' -l list_all_collections -r -d 'Collections matching a glob, e.g'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from collection' -l list_datasets -r -d 'The datasets of a collection'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from collection' -l get_metadata -r -d 'The metadata of a collection'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from collection' -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from collection' -l debug -d 'Show tracebacks on errors'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from collection' -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from dataset' -l data_type -r -d 'MC or data'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from dataset' -l campaign -r -d 'Campaign, e.g'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from dataset' -l beam_energy -r -d 'Beam energy, e.g'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from dataset' -l mc_event -r -d 'MC event type, e.g'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from dataset' -l bkg_level -r -d 'Background level, e.g'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from dataset' -l skim_decay -r -d 'Skim decay code, e.g'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from dataset' -l general_skim -r -d 'General skim name, e.g'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from dataset' -l data_level -r -d 'mdst, udst, '
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from dataset' -l release -r -d 'Processing release, e.g'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from dataset' -l global_tag -r -d 'Global tag, e.g'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from dataset' -l exp -r -d 'Experiment number or range'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from dataset' -l run -r -d 'Run number or range'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from dataset' -l prod -r -d 'Production id or range'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from dataset' -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from dataset' -l debug -d 'Show tracebacks on errors'
+complete -c gb2_ds_search -n '__fish_seen_subcommand_from dataset' -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
 
 complete -c gb2_ds_get -f
 complete -c gb2_ds_get -s f -l force -d 'Do not ask for confirmation'
@@ -247,6 +269,26 @@ complete -c gb2_ds_collection -n __fish_use_subcommand -a create
 complete -c gb2_ds_collection -n __fish_use_subcommand -a delete
 complete -c gb2_ds_collection -n __fish_use_subcommand -a remove
 complete -c gb2_ds_collection -s h -l help -d 'Show help'
+complete -c gb2_ds_collection -n '__fish_seen_subcommand_from add' -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_ds_collection -n '__fish_seen_subcommand_from add' -l debug -d 'Show tracebacks on errors'
+complete -c gb2_ds_collection -n '__fish_seen_subcommand_from add' -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_ds_collection -n '__fish_seen_subcommand_from create' -l description -r -d 'What the collection is for (its metadata)'
+complete -c gb2_ds_collection -n '__fish_seen_subcommand_from create' -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_ds_collection -n '__fish_seen_subcommand_from create' -l debug -d 'Show tracebacks on errors'
+complete -c gb2_ds_collection -n '__fish_seen_subcommand_from create' -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_ds_collection -n '__fish_seen_subcommand_from delete' -s f -l force -d 'Do not ask for confirmation'
+complete -c gb2_ds_collection -n '__fish_seen_subcommand_from delete' -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_ds_collection -n '__fish_seen_subcommand_from delete' -l debug -d 'Show tracebacks on errors'
+complete -c gb2_ds_collection -n '__fish_seen_subcommand_from delete' -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_ds_collection -n '__fish_seen_subcommand_from remove' -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_ds_collection -n '__fish_seen_subcommand_from remove' -l debug -d 'Show tracebacks on errors'
+complete -c gb2_ds_collection -n '__fish_seen_subcommand_from remove' -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+
+complete -c gb2_check_release -f
+complete -c gb2_check_release -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_check_release -l debug -d 'Show tracebacks on errors'
+complete -c gb2_check_release -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_check_release -s h -l help -d 'Show help'
 
 complete -c gb2_mock_server -f
 complete -c gb2_mock_server -l port -r -d 'Port (0: any free port)'
@@ -270,5 +312,19 @@ complete -c gb2_config -n __fish_use_subcommand -a site
 complete -c gb2_config -n __fish_use_subcommand -a use
 complete -c gb2_config -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_config -s h -l help -d 'Show help'
+complete -c gb2_config -n '__fish_seen_subcommand_from add' -l diracx -r -d 'DiracX base URL'
+complete -c gb2_config -n '__fish_seen_subcommand_from add' -l rucio -r -d 'Rucio base URL'
+complete -c gb2_config -n '__fish_seen_subcommand_from add' -l rucio-auth -r -a 'token userpass' -d 'token: send the DiracX token to Rucio (OIDC); userpass: Rucio account and password'
+complete -c gb2_config -n '__fish_seen_subcommand_from add' -l rucio-account -r -d option
+complete -c gb2_config -n '__fish_seen_subcommand_from add' -l rucio-username -r -d option
+complete -c gb2_config -n '__fish_seen_subcommand_from add' -l rucio-password-env -r -d 'Environment variable holding the Rucio password'
+complete -c gb2_config -n '__fish_seen_subcommand_from add' -l rucio-password-file -r -d 'File holding the Rucio password'
+complete -c gb2_config -n '__fish_seen_subcommand_from add' -l login-secret-file -r -d 'A gb2 server (gb2_mock_server) only: its login secret file (<data-dir>/keys/login-secret), so that gb2_proxy_init logs in without a browser'
+complete -c gb2_config -n '__fish_seen_subcommand_from add' -l group -r -d option
+complete -c gb2_config -n '__fish_seen_subcommand_from add' -l site -r -d 'Your DIRAC site (e.g'
+complete -c gb2_config -n '__fish_seen_subcommand_from add' -l use -d 'Also make it the active profile'
+complete -c gb2_config -n '__fish_seen_subcommand_from server' -l profile -r -d option
+complete -c gb2_config -n '__fish_seen_subcommand_from site' -l unset -d 'Forget the site (guess it again)'
+complete -c gb2_config -n '__fish_seen_subcommand_from site' -l profile -r -d 'The profile (default: the active one)'
 
-complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list ds_verify ds_put ds_cp check_quota ds_query_dataset ds_collection mock_server config'
+complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list ds_verify ds_put ds_cp check_quota ds_query_dataset ds_collection check_release mock_server config'

@@ -128,6 +128,29 @@ def config_path() -> Path:
     return config_dir() / "config.yaml"
 
 
+#: Keys of a profile and their types; ``diracx``/``rucio`` (gb2_config add's flag names)
+#: are accepted for ``diracx_url``/``rucio_url``.
+KEY_TYPES: dict[str, type] = {key: str for key in REMOTE_KEYS} | {"type": str, "idle_timeout": int, "port": int}
+ALIASES = {"diracx": "diracx_url", "rucio": "rucio_url"}
+
+
+def profile_from_yaml(path: Path, name: str, values: object) -> Profile:
+    """One profile of the config file, its keys checked for their types. A profile that
+    names servers but no type is a remote one (not the embedded grid)."""
+    if not isinstance(values, dict):
+        raise BadInput(f"{path}: profile {name} must be a mapping")
+    values = {ALIASES.get(str(k), str(k)): v for k, v in values.items()}
+    known = {k: v for k, v in values.items() if k in KEY_TYPES and v is not None}
+    for key, value in known.items():
+        expected = KEY_TYPES[key]
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise BadInput(f"{path}: profile {name}: {key} must be a {'number' if expected is int else 'text'}")
+    if "type" not in known and ("diracx_url" in known or "rucio_url" in known):
+        known["type"] = "remote"
+    extra = {k: v for k, v in values.items() if k not in known and k not in KEY_TYPES}
+    return Profile(name, **known, extra=extra)
+
+
 @dataclass
 class Config:
     active_profile: str = EMBEDDED
@@ -135,31 +158,46 @@ class Config:
 
     @classmethod
     def load(cls) -> Config:
+        """The profiles of the config file; a file that cannot be read or understood is a
+        one-line :class:`BadInput` naming the file and what is wrong, never a traceback."""
         path = config_path()
         if not path.exists():
             return cls()
         import yaml
 
         try:
-            doc = yaml.safe_load(path.read_text()) or {}
+            text = path.read_bytes().decode()
+        except IsADirectoryError:
+            raise BadInput(f"{path} is a folder, not a config file") from None
+        except OSError as exc:
+            raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise BadInput(f"{path} is not a text (YAML) file") from None
+        try:
+            doc = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
             raise BadInput(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
         if not isinstance(doc, dict):
             raise BadInput(f"{path} must contain a mapping")
+        entries = doc.get("profiles") or {}
+        if not isinstance(entries, dict):
+            raise BadInput(f"{path}: profiles must be a mapping of profile names to settings")
         profiles = {EMBEDDED: Profile(EMBEDDED)}
-        for name, values in (doc.get("profiles") or {}).items():
-            if not isinstance(values, dict):
-                raise BadInput(f"{path}: profile {name} must be a mapping")
-            known = {k: v for k, v in values.items() if k in REMOTE_KEYS or k == "type"}
-            extra = {k: v for k, v in values.items() if k not in known}
-            profiles[name] = Profile(str(name), **known, extra=extra)
-        return cls(str(doc.get("active_profile") or EMBEDDED), profiles)
+        for name, values in entries.items():
+            profiles[str(name)] = profile_from_yaml(path, check_profile_name(name), values)
+        active = doc.get("active_profile") or EMBEDDED
+        if not isinstance(active, str):
+            raise BadInput(f"{path}: active_profile must be a profile name")
+        return cls(active, profiles)
 
     def save(self) -> Path:
         import yaml
 
         path = config_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BadInput(f"cannot create {path.parent}: {exc.strerror or exc} (see GB2_CONFIG_DIR)") from None
         doc = {
             "active_profile": self.active_profile,
             "profiles": {name: p.to_yaml() for name, p in self.profiles.items()},

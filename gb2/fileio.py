@@ -10,10 +10,11 @@ these helpers: every byte is accounted for, a failure is a one-line
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from pathlib import Path
 
-from gb2.errors import LocalWriteFailed
+from gb2.errors import BadInput, LocalWriteFailed
 
 
 def write_all(fd: int, data: bytes | bytearray | memoryview) -> int:
@@ -38,6 +39,8 @@ def write_atomic(path: Path, data: str | bytes, *, mode: int = 0o644) -> Path:
     a FIFO) is written in place instead.
     """
     payload = data.encode() if isinstance(data, str) else data
+    if path.is_dir():
+        raise LocalWriteFailed(f"cannot write {path}: it is a folder")
     if path.exists() and not path.is_file():
         return _write_in_place(path, payload)  # /dev/null, a FIFO, /dev/stdout: never replace those
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
@@ -65,4 +68,47 @@ def _write_in_place(path: Path, payload: bytes) -> Path:
             os.close(fd)
     except OSError as exc:
         raise LocalWriteFailed(f"cannot write {path}: {reason(exc)}") from None
+    return path
+
+
+# -- checks before any work: bad local paths are bad input (exit 2), found at once ------
+
+
+def _require_writable(folder: Path, what: str) -> None:
+    """A file can be created in ``folder`` (a probe that leaves nothing), else :class:`BadInput`."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".gb2-probe-", dir=folder)
+    except OSError as exc:
+        raise BadInput(f"{what}: cannot write in {folder} ({reason(exc)})") from None
+    os.close(fd)
+    os.unlink(name)
+
+
+def check_output_dir(path: Path, what: str) -> Path:
+    """``path`` is a folder gb2 may create files in, or may be created: checked before any
+    download starts, so that ``-d /proc/self`` or a path under a file fails at once."""
+    path = Path(path)
+    existing = path
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        raise BadInput(f"{what} {path}: {existing} is not a folder")
+    _require_writable(existing, f"{what} {path}")
+    return path
+
+
+def check_output_file(path: Path, what: str) -> Path:
+    """``path`` can be written: its folder exists and is writable, and it is not a folder
+    (a device or a pipe, such as /dev/null, is written in place, never replaced)."""
+    path = Path(path)
+    if path.is_dir():
+        raise BadInput(f"{what} {path}: is a folder, not a file")
+    if path.exists() and not path.is_file():
+        return path
+    folder = path.parent
+    if not folder.is_dir():
+        raise BadInput(f"{what} {path}: the folder {folder} does not exist")
+    _require_writable(folder, f"{what} {path}")
     return path

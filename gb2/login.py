@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from gb2 import LOGIN_SECRET_HEADER, VO
 from gb2.client.http import Api, raise_for_response
 from gb2.client.tokens import claims
-from gb2.errors import AuthError, BadInput, Gb2Error, ServerUnreachable
+from gb2.errors import AuthError, BadInput, Forbidden, Gb2Error, RequestRefused, ServerUnreachable
 from gb2.session import Session
 
 LIFETIME_RE = re.compile(r"^(\d{1,4}):([0-5]\d)$")
@@ -181,7 +181,12 @@ def login(
         # The server sets the token lifetimes; -v can only shorten the login, and gb2 enforces it.
         extra["requested_lifetime"] = lifetime_seconds
         extra["valid_until"] = time.time() + lifetime_seconds
-    session.diracx.login(scope, approve, interval=interval, **extra)
+    try:
+        session.diracx.login(scope, approve, interval=interval, **extra)
+    except (Forbidden, RequestRefused) as exc:
+        if exc.status_code is not None and exc.status_code >= 500:
+            raise
+        raise AuthError(f"login refused: {exc}") from None  # an unknown user or group: exit 3, as any refused login
     info = proxy_info(session)
     assert info is not None
     return info

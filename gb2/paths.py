@@ -9,36 +9,47 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gb2.errors import UnsafePath
+from gb2.errors import BadInput, UnsafePath
 
 
-def _xdg(env: str, default: str) -> Path:
-    value = os.environ.get(env)
-    return Path(value) if value else Path.home() / default
+def _folder(env: str, xdg: str, default: str) -> Path:
+    """``$env``, else ``$xdg/gb2``, else ``~/<default>/gb2``; a setting that names a
+    file rather than a folder is bad input, reported with the variable to fix."""
+    explicit = os.environ.get(env)
+    if explicit:
+        chosen, source = Path(explicit), env
+    else:
+        base = os.environ.get(xdg)
+        chosen, source = (Path(base) if base else Path.home() / default) / "gb2", xdg
+    if chosen.exists() and not chosen.is_dir():
+        raise BadInput(f"{source} points at {chosen}, which is not a folder")
+    return chosen
 
 
 def config_dir() -> Path:
     """User configuration (profiles): ``$GB2_CONFIG_DIR`` or ``~/.config/gb2``."""
-    explicit = os.environ.get("GB2_CONFIG_DIR")
-    return Path(explicit) if explicit else _xdg("XDG_CONFIG_HOME", ".config") / "gb2"
+    return _folder("GB2_CONFIG_DIR", "XDG_CONFIG_HOME", ".config")
 
 
 def cache_dir() -> Path:
     """Cached tokens and small caches: ``$GB2_CACHE_DIR`` or ``~/.cache/gb2``."""
-    explicit = os.environ.get("GB2_CACHE_DIR")
-    return Path(explicit) if explicit else _xdg("XDG_CACHE_HOME", ".cache") / "gb2"
+    return _folder("GB2_CACHE_DIR", "XDG_CACHE_HOME", ".cache")
 
 
 def data_dir() -> Path:
     """Persistent local state (the embedded server's data): ``$GB2_DATA_DIR`` or ``~/.local/share/gb2``."""
-    explicit = os.environ.get("GB2_DATA_DIR")
-    return Path(explicit) if explicit else _xdg("XDG_DATA_HOME", ".local/share") / "gb2"
+    return _folder("GB2_DATA_DIR", "XDG_DATA_HOME", ".local/share")
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) readable by the owner only."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path, 0o700)
+    """Create ``path`` (and parents) readable by the owner only; a place where that is
+    impossible (under a file, read-only, /proc) is a one-line :class:`BadInput`."""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(path, 0o700)
+    except OSError as exc:
+        raise BadInput(f"cannot use the folder {path}: {exc.strerror or exc} (see GB2_CONFIG_DIR, "
+                       "GB2_CACHE_DIR, GB2_DATA_DIR)") from None  # fmt: skip
     return path
 
 

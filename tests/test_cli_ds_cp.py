@@ -43,8 +43,8 @@ def test_copy_a_datablock_reads_the_healthy_replica(grid):
 
 def test_copy_refusals(grid):
     for args, code, message in (
-        ([UUBAR, "/belle/MC/mine", "-d", "KEK-TMP-DISK-SE"], 2, "only in your own area"),
-        ([UUBAR, "/belle/user/bob/x", "-d", "KEK-TMP-DISK-SE"], 2, "only in your own area"),
+        ([UUBAR, "/belle/MC/mine", "-d", "KEK-TMP-DISK-SE"], 4, "only in your own area"),
+        ([UUBAR, "/belle/user/bob/x", "-d", "KEK-TMP-DISK-SE"], 4, "only in your own area"),
         (["/belle/user/alice/nothing", "x", "-d", "KEK-TMP-DISK-SE"], 5, "no such dataset"),
         ([UUBAR + "/sub00/" + "x.root", "x", "-d", "KEK-TMP-DISK-SE"], 5, "no such dataset"),
         ([UUBAR, "x", "-d", "DESY-DATA-SE"], 2, "only to TMP ones"),

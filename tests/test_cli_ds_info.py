@@ -93,8 +93,8 @@ def test_my_collections(grid, tmp_path, monkeypatch):
 
 def test_collection_refusals(grid):
     for args, code, message in (
-        (["create", "/belle/collection/MC/mine"], 2, "your collections live in your own area"),
-        (["create", "/belle/user/bob/collection/x"], 2, "your collections live in your own area"),
+        (["create", "/belle/collection/MC/mine"], 4, "your collections live in your own area"),
+        (["create", "/belle/user/bob/collection/x"], 4, "your collections live in your own area"),
         (["create", "bad name"], 2, "not a valid collection name"),
         (["create", "x", UUBAR + "/sub00"], 2, "is a datablock"),
         (["create", "x", "/belle/user/alice/nothing"], 5, "no such dataset"),
@@ -109,4 +109,4 @@ def test_collection_refusals(grid):
     notin = grid.run("gb2_ds_collection", "remove", "x", CHARGED)
     assert notin.code == 2 and "is not in" in notin.err
     project = grid.run("gb2_ds_collection", "add", UUBAR, CHARGED)
-    assert project.code == 2 and "your own area" in project.err
+    assert project.code == 4 and "your own area" in project.err

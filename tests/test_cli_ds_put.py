@@ -100,9 +100,9 @@ def test_datablocks(grid, folder, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [
-    (["/belle/MC/release-06-00-08/mine"], 2, "only in your own area"),
-    (["/belle/user/bob/stolen"], 2, "only in your own area"),
-    (["/belle/user/alice"], 2, "only in your own area"),
+    (["/belle/MC/release-06-00-08/mine"], 4, "only in your own area"),
+    (["/belle/user/bob/stolen"], 4, "only in your own area"),
+    (["/belle/user/alice"], 2, "not the area itself"),
     (["/belle/user/alice/x*"], 2, "cannot be a wildcard"),
     (["mydata", "-d", "KEK-DATA-SE"], 2, "only to TMP ones"),
     (["mydata", "-d", "NOWHERE-SE"], 2, "unknown storage element"),

@@ -40,8 +40,8 @@ def test_refusals(grid, tmp_path):
         time.sleep(0.2)
     for args, code, message in (
         (["busy", "-f"], 2, "still has 1 jobs that have not ended"),
-        ([UUBAR, "-f"], 2, "only your own projects"),
-        (["/belle/user/bob/theirs", "-f"], 2, "only your own projects"),
+        ([UUBAR, "-f"], 4, "only your own projects"),  # official data: permission denied
+        (["/belle/user/bob/theirs", "-f"], 4, "only your own projects"),
         (["/belle/user/alice/*", "-f"], 2, "not a wildcard"),
         (["never_made", "-f"], 5, "does not exist"),
         ([], 2, "Missing argument"),

@@ -24,7 +24,7 @@ def test_dataset_search_by_metadata(grid):
     assert lpns(grid, "dataset", "--exp", "1003", "--data_level", "udst") == []
     assert lpns(grid, "dataset", "--prod", "25676-25678") == sorted([UUBAR.lpn, CHARGED.lpn])
     none = grid.run("gb2_ds_search", "dataset", "--campaign", "MC99")
-    assert none.code == 0 and none.out.splitlines() == ["Matching datasets found:"]
+    assert none.code == 0 and none.out.splitlines() == ["No dataset matches these criteria"] and none.err == ""
 
 
 def test_search_output_feeds_gbasf2_input_dslist(grid, tmp_path):

@@ -114,8 +114,8 @@ def test_other_users_jobs_and_bad_input(grid, tmp_path):
     slow = slow_steering(tmp_path)
     [job] = submit(grid, "alices", slow)
     grid.login("bob")
-    mine_only = grid.run("gb2_job_kill", "-j", str(job), "--force")
-    assert mine_only.code == 1 and f"Job {job}: not found among your selection" in mine_only.out
+    mine_only = grid.run("gb2_job_kill", "-j", str(job), "--force")  # one rule: another user's job is exit 4
+    assert mine_only.code == 4 and mine_only.err.count("\n") == 1 and f"job {job} belongs to alice" in mine_only.err
     refused = grid.run("gb2_job_kill", "-u", "alice", "-p", "alices", "--force")
     assert refused.code == 4 and refused.err.count("\n") == 1, refused.err
     assert grid.run("gb2_job_output", "-u", "alice", "-j", str(job)).code in (1, 4)

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from commands._entry import run
-from commands._generate import command_of, help_text
+from commands._generate import ROOT, command_of, help_text
 from commands._generate import main as generate
 from commands._registry import TOOLS
 from gb2.client.tokens import token_path
@@ -143,9 +143,11 @@ def test_umbrella(grid):
     listing = grid.run("gb2")
     assert listing.code == 0
     assert [line.split()[0] for line in listing.out.splitlines()] == [t for t in TOOLS if t != "gb2"]
-    same = grid.run("gb2", "job_status", "-p", "nothing", "--json")
+    same = grid.run("gb2", "job_status", "--status", "Killed", "--json")
     assert same.code == 0 and same.json()["selected"] == 0
-    assert grid.run("gb2", "gb2_job_status", "-p", "nothing").out.startswith("0 jobs are selected.")
+    assert grid.run("gb2", "gb2_job_status", "--status", "Killed").out.startswith("0 jobs are selected.")
+    missing = grid.run("gb2", "job_status", "-p", "nothing")
+    assert missing.code == 5 and missing.err == "gb2_job_status: error: no project nothing of alice: it has no jobs\n"
     bad = grid.run("gb2", "frobnicate")
     assert bad.code == 2 and "unknown tool" in bad.err
 
@@ -174,7 +176,7 @@ def test_mock_server_for_ci_smoke_tests(tmp_path):
             assert login.returncode == 0, login.stderr
             assert json.loads(login.stdout)["username"] == who
         second = subprocess.run([BIN / "gb2_mock_server", "--data-dir", tmp_path / "grid"], capture_output=True, text=True, timeout=60)
-        assert second.returncode == 3 and "another gb2 server" in second.stderr
+        assert second.returncode == 2 and "another gb2 server" in second.stderr and second.stderr.count("\n") == 1
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -231,3 +233,15 @@ def test_mock_server_bad_input(tmp_path):
         r = subprocess.run([BIN / "gb2_mock_server", *args], capture_output=True, text=True, timeout=60)
         assert r.returncode == 2 and message in r.stderr, (args, r.stderr)
         assert "Traceback" not in r.stderr
+
+
+def test_help_of_every_tool_that_asks_says_scripts_need_force():
+    """A tool that asks Y/N stops without a terminal (exit 2); its --help says so."""
+    asking = {tool for tool, (module, _) in TOOLS.items()
+              if "confirm(" in (ROOT / (module.replace(".", "/") + ".py")).read_text()
+              or "job_action_report" in (ROOT / (module.replace(".", "/") + ".py")).read_text()}  # fmt: skip
+    assert asking >= {"gbasf2", "gb2_job_reschedule", "gb2_job_kill", "gb2_job_delete", "gb2_ds_get", "gb2_ds_rep",
+                      "gb2_ds_rm"}  # fmt: skip
+    for tool in asking - {"gb2_ds_rep_status"}:  # shares its module with gb2_ds_rep, asks nothing
+        text = " ".join(help_text(tool).split())
+        assert "In scripts pass" in text and "--force" in text, tool

@@ -42,8 +42,10 @@ def test_job_status_selections_and_json(grid, tmp_path):
     assert [j["job_id"] for j in failed["jobs"]] == bad
     spaced = grid.run("gb2_job_status", "-j", str(ok[0]), str(ok[1]), "--json").json()
     assert spaced["selected"] == 2
-    none = grid.run("gb2_job_status", "-p", "no_such_project")
-    assert none.code == 0 and none.out.splitlines()[0] == "0 jobs are selected."
+    none = grid.run("gb2_job_status", "-p", "no_such_project")  # a named project that does not exist: 5
+    assert (none.code, none.out) == (5, "") and none.err.count("\n") == 1 and "no project no_such_project" in none.err
+    filtered = grid.run("gb2_job_status", "-p", "sel", "--status", "Killed")  # a filter that matches nothing: 0
+    assert filtered.code == 0 and filtered.out.splitlines()[0] == "0 jobs are selected."
     # another user sees their own jobs only by default, and alice's with --user
     grid.login("bob")
     assert grid.run("gb2_job_status", "--json").json()["selected"] == 0
@@ -67,8 +69,10 @@ def test_wait_exit_codes(grid, tmp_path):
     r = grid.run("gb2_project_summary", "-p", "waitbad", "--wait", "--interval", "0.2", "--json")
     assert r.code == 1
     assert r.json()["projects"][0]["status"] == "Failed"
-    timeout = grid.run("gb2_job_status", "-p", "never", "--wait", "--interval", "0.2", "--timeout", "0.5")
+    timeout = grid.run("gb2_job_status", "--status", "Killed", "--wait", "--interval", "0.2", "--timeout", "0.5")
     assert timeout.code == 1  # no job at all is not "all Done"
+    never = grid.run("gb2_job_status", "-p", "never", "--wait", "--interval", "0.2", "--timeout", "0.5")
+    assert never.code == 5  # a project that does not exist: nothing to wait for
 
 
 def test_project_summary(grid, tmp_path):
@@ -90,7 +94,8 @@ def test_project_summary(grid, tmp_path):
     assert set(data[0]) == {"project", "owner", "status", "jobs", "done", "failed", "running", "waiting", "counts",
                             "submitted", "last_update", "duration"}  # fmt: skip
     missing = grid.run("gb2_project_summary", "-p", "nothing_here")
-    assert missing.code == 5 and "No jobs found" in missing.out
+    assert missing.code == 5 and missing.out == "" and missing.err.count("\n") == 1
+    assert "no project nothing_here of alice" in missing.err
 
 
 def test_not_logged_in_is_exit_3(grid):

@@ -30,8 +30,10 @@ def test_tree_of_a_mixed_selection(grid, tmp_path):
 
     only_done = grid.run("gb2_project_analysis", "-p", "tree_ok", "tree_bad", "--status", "Done", "--json").json()
     assert only_done["count"] == 3 and [c["status"] for c in only_done["children"]] == ["Done"]
-    empty = grid.run("gb2_project_analysis", "-p", "no_such_project")
+    empty = grid.run("gb2_project_analysis", "-p", "tree_ok", "--status", "Killed")
     assert empty.code == 0 and empty.out == "0 jobs are selected.\n"
+    missing = grid.run("gb2_project_analysis", "-p", "no_such_project")
+    assert (missing.code, missing.out) == (5, "") and "no project no_such_project" in missing.err
 
 
 def test_bad_input(grid):

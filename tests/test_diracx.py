@@ -427,3 +427,27 @@ def test_extra_users_from_settings(server_factory, tmp_path):
     srv = server_factory(users=[User("carol")])
     dx = login(srv, "carol", tmp_path)
     assert dx.userinfo()["preferred_username"] == "carol"
+
+
+def test_job_ids_beyond_64_bits_are_refused_with_400(server, alice: DiracX):
+    """The job database keeps 64-bit ids: a bigger one is the request's fault (400), not a server error."""
+    headers = {"Authorization": f"Bearer {alice.access_token()}"}
+    body = {"parameters": ["JobID"], "search": [{"parameter": "JobID", "operator": "in", "values": [2**64]}]}
+    r = httpx.post(f"{server.url}/api/jobs/search", json=body, headers=headers)
+    assert r.status_code == 400 and "out of range" in r.json()["detail"]
+    r = httpx.post(f"{server.url}/api/jobs/summary", json={"grouping": ["Status"], "search": body["search"]},
+                   headers=headers)  # fmt: skip
+    assert r.status_code == 400
+
+
+def test_config_route_publishes_the_embedded_grids_releases(server, alice: DiracX):
+    """``GET /api/config/`` as DiracX serves it: a token is needed, an ETag is given, and the
+    embedded grid's basf2 releases sit at Operations/<vo>/SoftwareReleases/basf2."""
+    assert httpx.get(f"{server.url}/api/config/").status_code == 401
+    config = alice.config()
+    releases = config["Operations"]["belle"]["SoftwareReleases"]["basf2"]
+    assert "light-2511-gacrux" in releases and "release-06-00-08" in releases
+    headers = {"Authorization": f"Bearer {alice.access_token()}"}
+    first = httpx.get(f"{server.url}/api/config/", headers=headers)
+    again = httpx.get(f"{server.url}/api/config/", headers={**headers, "If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304

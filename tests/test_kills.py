@@ -69,7 +69,7 @@ def test_kill_gbasf2_mid_submission_then_resume(server_factory, tmp_path):
         proxy.enabled = False
         again = run(*argv, "--resume")
         assert again.returncode == 0, again.stderr
-        assert f"({before} of them were already submitted)" in again.stdout
+        assert f"({before} jobs of the project were already submitted and were left alone)" in again.stdout
         rows = list(dx.iter_search(["JobID", "JobName"], group))
         names = [r["JobName"] for r in rows]
         assert len(names) == len(set(names)) == 200  # complete, no duplicates

@@ -362,3 +362,16 @@ def test_catalogue_survives_restart_without_reseeding(server_factory, tmp_path) 
     assert len(list(client.search_dids("mc", {"data_type": "mc"}))) == 4
     (record, *_) = client.list_replicas([client.did(UUBAR.lpn)])
     assert all(url.startswith(srv2.url) for url in record["pfns"])
+
+
+def test_numbers_beyond_64_bits_are_refused_with_400(server, alice_token: str) -> None:
+    """A search with a number SQLite cannot store is the request's fault: 400, before the stream starts
+    (it used to be a 500 in the middle of a cut stream)."""
+    filters = repr([{"experiment": 10**30}])
+    r = httpx.get(f"{server.url}/rucio/dids/mc/dids/search", params={"filters": filters, "type": "container"},
+                  headers={"X-Rucio-Auth-Token": alice_token})  # fmt: skip
+    assert r.status_code == 400 and r.headers["ExceptionClass"] == "InvalidValueForKey", r.text
+    ranged = repr([{"run.gte": 1, "run.lte": 2**64}])
+    r = httpx.get(f"{server.url}/rucio/dids/mc/dids/search", params={"filters": ranged, "type": "container"},
+                  headers={"X-Rucio-Auth-Token": alice_token})  # fmt: skip
+    assert r.status_code == 400 and "out of range" in r.headers["ExceptionMessage"]

@@ -266,7 +266,7 @@ def test_proxy_init_presents_the_secret_only_the_owner_can_read(server_factory, 
     ok = subprocess.run([BIN / "gb2_proxy_init", "--user", "ci2", "--json"], capture_output=True, text=True, env=env)
     assert ok.returncode == 0 and json.loads(ok.stdout)["username"] == "ci2"
     unknown = subprocess.run([BIN / "gb2_proxy_init", "--user", "mallory"], capture_output=True, text=True, env=env)
-    assert unknown.returncode == 4 and unknown.stderr.count("\n") == 1 and "mallory" in unknown.stderr
+    assert unknown.returncode == 3 and unknown.stderr.count("\n") == 1 and "mallory" in unknown.stderr  # refused login
 
 
 # -- finding 4: a local account named root is an ordinary user --------------------------------------

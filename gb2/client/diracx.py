@@ -254,6 +254,10 @@ class DiracX:
     def token_claims(self) -> dict[str, Any]:
         return claims(self.access_token())
 
+    def config(self) -> dict[str, Any]:
+        """``GET /api/config/``: the grid's configuration (DIRAC's CS) as DiracX serves it."""
+        return self._call("GET", "/api/config/", idempotent=True).json()
+
     # -- jobs ------------------------------------------------------------------------
     def submit_jdl(self, jdls: list[str]) -> list[dict[str, Any]]:
         """``POST /api/jobs/jdl``. Not retried once sent: see ``gb2.jobs.submit`` for safe retries."""

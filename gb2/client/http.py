@@ -31,6 +31,7 @@ import json
 import logging
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -222,8 +223,19 @@ def error_detail(response: httpx.Response) -> str:
                 return value if isinstance(value, str) else json.dumps(value)
     if message:
         return message
-    text = response.text.strip() if response.content else ""
-    return text[:300] or response.reason_phrase or f"HTTP {response.status_code}"
+    return body_summary(response)
+
+
+def body_summary(response: httpx.Response) -> str:
+    """A non-JSON error body (an HTML page from a wrong URL, a proxy's text) in one line:
+    status, content type and the first meaningful line (an HTML page's title or heading)."""
+    kind = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
+    text = response.text if response.content else ""
+    if "html" in kind or text.lstrip().startswith("<"):
+        title = re.search(r"<(title|h1)[^>]*>(.*?)</\1>", text, re.S | re.I)
+        text = re.sub(r"<[^>]+>", "\n", title.group(2) if title else text)
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "") or response.reason_phrase
+    return f"HTTP {response.status_code} ({kind}): {line[:200]}" if line else f"HTTP {response.status_code} ({kind})"
 
 
 def raise_for_response(service: str, response: httpx.Response) -> None:

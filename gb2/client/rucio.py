@@ -102,8 +102,11 @@ class RucioClient:
         self._username, self._password = username, password
         self._cached: tuple[str, float] | None = None
         self._lock = threading.Lock()
-        #: Known scopes for Belle II scope extraction (None: assume user.<name> scopes exist).
+        #: Known scopes for Belle II scope extraction (None: assume user.<name> scopes exist,
+        #: and ask the server once for the scopes when a /belle/group/ name needs them).
         self.scopes = scopes
+        self._server_scopes: frozenset[str] | None = None
+        self._scopes_lock = threading.Lock()
         self.api = Api(SERVICE, url, auth_headers=self._auth_headers, client=client, revive=revive)
 
     # -- authentication -----------------------------------------------------------------
@@ -174,8 +177,21 @@ class RucioClient:
         return "/".join(["/dids", quote_plus(scope), quote_plus(name), *suffix])
 
     def did(self, lfn: str) -> Did:
-        """The DID of a Belle II path (Rucio's ``belleii`` scope extraction)."""
-        return Did.from_lfn(lfn, self.scopes)
+        """The DID of a Belle II path (Rucio's ``belleii`` scope extraction).
+
+        Group areas need the scope list: ``/belle/group/<area>/<g>/...`` is in
+        ``group.<g>`` only if that scope exists, else in the plain ``group`` scope.
+        """
+        name = normalise(lfn)
+        return Did(scope_for(name, self._scopes_for(name)), name)
+
+    def _scopes_for(self, name: str) -> Collection[str] | None:
+        if self.scopes is not None or not name.startswith("/belle/group/"):
+            return self.scopes
+        with self._scopes_lock:
+            if self._server_scopes is None:
+                self._server_scopes = frozenset(self.list_scopes())
+            return self._server_scopes
 
     # -- service --------------------------------------------------------------------------
     def ping(self) -> str:
@@ -212,6 +228,22 @@ class RucioClient:
         """Per RSE: ``bytes`` and ``files`` the account's rules lock, ``bytes_limit``, ``bytes_remaining``."""
         path = f"/accounts/{quote_plus(account)}/usage/local" + (f"/{quote_plus(rse)}" if rse else "")
         return list(self._stream("GET", path))
+
+    def account_scopes(self, account: str) -> list[str]:
+        """The scopes an account owns (where it may create DIDs); Rucio says 404 for none."""
+        try:
+            return self._send("GET", f"/accounts/{quote_plus(account)}/scopes/", idempotent=True).json()
+        except NotFound:
+            return []
+
+    def account_attributes(self, account: str) -> dict[str, Any]:
+        """An account's attributes (``admin``, ...) as one mapping ({} where the server keeps none)."""
+        try:
+            rows = self._send("GET", f"/accounts/{quote_plus(account)}/attr/", idempotent=True,
+                              headers={"Accept": "application/json"}).json()
+        except NotFound:
+            return {}
+        return {str(r.get("key")): r.get("value") for r in rows if isinstance(r, dict)}
 
     # -- DIDs -----------------------------------------------------------------------------
     def get_did(self, scope: str, name: str, *, dynamic: bool = False) -> dict:
@@ -560,7 +592,7 @@ class RucioClient:
             meta = dict(f.get("meta") or {})
             if f.get("events") is not None:
                 meta["events"] = f["events"]
-            spec = {"scope": f.get("scope") or scope_for(name, self.scopes), "name": name,
+            spec = {"scope": f.get("scope") or self.did(name).scope, "name": name,
                     "bytes": f["bytes"], "adler32": f["adler32"]}
             if meta:
                 spec["meta"] = meta

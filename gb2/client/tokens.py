@@ -45,6 +45,24 @@ def claims(token: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+#: The cache's fields and their types: a damaged or hand-edited cache counts as no login.
+_FIELDS: dict[str, tuple[type, ...]] = {
+    "access_token": (str,), "refresh_token": (str, type(None)), "expires_at": (int, float),
+    "refresh_expires_at": (int, float), "valid_until": (int, float, type(None)),
+    "requested_lifetime": (int, float, type(None)),
+}  # fmt: skip
+
+
+def well_formed(data: object) -> bool:
+    """A cache gb2 itself could have written: a mapping with an access token and fields of the right types."""
+    if not isinstance(data, dict) or not isinstance(data.get("access_token"), str) or not data["access_token"]:
+        return False
+    if "expires_at" not in data:
+        return False
+    return all(isinstance(data[k], types) and not isinstance(data[k], bool)
+               for k, types in _FIELDS.items() if k in data)  # fmt: skip
+
+
 class TokenStore:
     """Read and write one profile's cached tokens."""
 
@@ -67,7 +85,7 @@ class TokenStore:
             data = json.loads(self.path.read_text())
         except (OSError, ValueError):
             return None
-        return data if isinstance(data, dict) and data.get("access_token") else None
+        return data if well_formed(data) else None
 
     def save(self, response: dict[str, Any], **extra: Any) -> dict[str, Any]:
         """Store a token response, adding the absolute expiry times we act on."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gb2.client.rucio import FileReplicas, RucioClient
-from gb2.data.lfn import normalise
+from gb2.data.lfn import name_problem, normalise
 from gb2.data.replica_order import ReplicaOrder
 from gb2.errors import BadInput, NotFound
 
@@ -36,7 +36,11 @@ def to_lpn(arg: str, user: str) -> str:
         text = f"/belle/user/{user}/{text}"
     if not text.startswith("/belle/"):
         raise BadInput(f"{arg}: Belle II paths start with /belle/")
-    return normalise(text).rstrip("/")
+    lpn = normalise(text).rstrip("/")
+    problem = name_problem(re.sub(r"[*?\[\]!]", "x", lpn))  # glob characters aside
+    if problem:
+        raise BadInput(f"{arg!r} is not a Belle II name: {problem}")
+    return lpn
 
 
 def is_glob(path: str) -> bool:
@@ -76,9 +80,16 @@ class Entry:
                 "events": self.events, "ses": self.ses, "replicas": [r.as_json() for r in self.replicas]}  # fmt: skip
 
 
+def glob_matches(name: str, pattern: str) -> bool:
+    """Shell-style, one path segment at a time: ``*`` never crosses a ``/`` (so that
+    ``<dataset>/*`` names the datablocks, not also every file below them)."""
+    names, patterns = name.split("/"), pattern.split("/")
+    return len(names) == len(patterns) and all(fnmatch.fnmatchcase(n, p) for n, p in zip(names, patterns, strict=True))
+
+
 def expand_glob(rucio: RucioClient, pattern: str, did_type: str = "all") -> list[str]:
-    """Names matching a glob (of ``did_type``: all, file, dataset, container), found
-    through Rucio's wildcard search and checked with fnmatch."""
+    """Names matching a glob (of ``did_type``: all, file, dataset, container), found through
+    Rucio's wildcard search and checked segment by segment."""
     prefix = GLOB_CHARS.split(pattern, 1)[0]
     parent = prefix.rsplit("/", 1)[0] or "/"
     did = rucio.did(parent if parent != "/" else pattern)
@@ -86,27 +97,31 @@ def expand_glob(rucio: RucioClient, pattern: str, did_type: str = "all") -> list
     found = set()
     for name in rucio.search_dids(did.scope, {"name": wildcard}, did_type=did_type):
         value = name if isinstance(name, str) else name.get("name")
-        if value and fnmatch.fnmatchcase(value, pattern):
+        if value and glob_matches(value, pattern):
             found.add(value)
     return sorted(found)
 
 
-def did_type(rucio: RucioClient, lfn: str) -> str:
+def did_info(rucio: RucioClient, lfn: str) -> dict[str, Any]:
+    """The catalogue's record of a name (type, bytes, ...); :class:`NotFound` if there is none."""
     did = rucio.did(lfn)
     try:
-        return str(rucio.get_did(did.scope, did.name)["type"]).upper()
+        return rucio.get_did(did.scope, did.name)
     except NotFound:
         raise NotFound(f"no such dataset or file: {lfn}") from None
 
 
+def did_type(rucio: RucioClient, lfn: str) -> str:
+    return str(did_info(rucio, lfn)["type"]).upper()
+
+
 def targets(rucio: RucioClient, arg: str, user: str) -> list[str]:
-    """The LFNs an argument names (a glob may name several; none is an error)."""
+    """The LFNs an argument names. A glob may name several, or none: a pattern that
+    matches nothing is not an error (the commands say so and exit 0; b2luigi relies
+    on it), while a plain name that does not exist is :class:`NotFound` where it is used."""
     lpn = to_lpn(arg, user)
     if is_glob(lpn):
-        names = expand_glob(rucio, lpn)
-        if not names:
-            raise NotFound(f"nothing matches {lpn}")
-        return names
+        return expand_glob(rucio, lpn)
     return [lpn]
 
 
@@ -116,11 +131,13 @@ def list_entries(rucio: RucioClient, lpn: str, *, sizes: bool = False, locations
 
     With ``locations``, every replica is listed with its state, closest first by ``order``,
     including those on storage elements flagged down (marked so)."""
-    kind = did_type(rucio, lpn)
+    info = did_info(rucio, lpn)
+    kind = str(info["type"]).upper()
     did = rucio.did(lpn)
     order = order or ReplicaOrder()
     if kind == "FILE":
-        children = [{"scope": did.scope, "name": did.name, "type": "FILE"}]
+        children = [{"scope": did.scope, "name": did.name, "type": "FILE", "bytes": info.get("bytes"),
+                     "events": info.get("events")}]  # fmt: skip
     elif kind == "DATASET":
         children = [{**f, "type": "FILE"} for f in rucio.list_files(did.scope, did.name)]
     else:
@@ -189,6 +206,8 @@ def local_relpath(lfn: str) -> str:
     return name
 
 
+#: A list file bigger than this is not a list of names (100,000 LFNs fit in about 20 MB).
+MAX_LIST_BYTES = 64 * 10**6
 SEARCH_HEADER = "Matching datasets found:"  # gbasf2's gb2_ds_search prints it first
 
 
@@ -198,8 +217,17 @@ def read_list_file(path: str) -> list[str]:
     The header of gb2_ds_search's output is skipped, so its output can be saved and used as is.
     """
     try:
-        with open(path) as f:
-            lines = [line.split("#", 1)[0].strip() for line in f]
+        with open(path, "rb") as f:
+            data = f.read(MAX_LIST_BYTES + 1)
     except OSError as exc:
-        raise BadInput(f"cannot read {path}: {exc.strerror}") from None
+        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_LIST_BYTES:
+        raise BadInput(f"{path} is over {MAX_LIST_BYTES // 10**6} MB: not a list of names")
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        text = "\x00"
+    if "\x00" in text:
+        raise BadInput(f"{path} is not a text file (one name per line)")
+    lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
     return [line[4:] if line.startswith("LFN:") else line for line in lines if line and line != SEARCH_HEADER]

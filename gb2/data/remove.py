@@ -18,7 +18,7 @@ from typing import Any
 
 from gb2.data.datasets import is_glob, to_lpn
 from gb2.data.lfn import scope_for
-from gb2.errors import BadInput, NotFound
+from gb2.errors import BadInput, Forbidden, NotFound
 from gb2.jobs.states import FINAL_STATES
 
 
@@ -41,8 +41,10 @@ def plan_removal(session: Any, target: str) -> Removal:
         raise BadInput("gb2_ds_rm takes one project, dataset or datablock, not a wildcard")
     lpn = to_lpn(target, user).rstrip("/")
     mine = f"/belle/user/{user}/"
-    if not lpn.startswith(mine) or lpn == mine.rstrip("/"):
-        raise BadInput(f"{lpn}: gb2_ds_rm removes only your own projects and datasets (under {mine})")
+    if lpn == mine.rstrip("/"):
+        raise BadInput(f"{lpn} is your whole user area: name one project, dataset or datablock in it")
+    if not lpn.startswith(mine):
+        raise Forbidden(f"{lpn}: gb2_ds_rm removes only your own projects and datasets (under {mine})")
     rucio = session.rucio
     scope = scope_for(lpn)
     try:

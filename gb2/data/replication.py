@@ -14,7 +14,7 @@ from typing import Any
 
 from gb2.client.rucio import RucioClient
 from gb2.data.datasets import did_type, targets
-from gb2.data.storage_elements import se_kind
+from gb2.data.storage_elements import require_ses, se_kind
 from gb2.errors import BadInput
 
 
@@ -50,10 +50,7 @@ def datablocks(rucio: RucioClient, arg: str, user: str) -> list[str]:
 
 def check_ses(rucio: RucioClient, dest: str, source: str | None = None) -> None:
     """Both SEs exist, and the destination takes user data."""
-    known = {r["rse"] for r in rucio.list_rses()}
-    for se in (dest, source):
-        if se is not None and se not in known:
-            raise BadInput(f"unknown storage element {se!r} (gb2_se_list shows them)")
+    require_ses(rucio, {"-d/--destination": dest, "-s/--source": source})
     se = dest
     kind = se_kind(se, rucio.rse_attributes(se)) or "unclassified"
     if kind != "TMP":

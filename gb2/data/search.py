@@ -34,6 +34,8 @@ DATASET_FLAGS: dict[str, str] = {
 }
 NUMERIC = frozenset({"experiment", "run", "prod_id"})
 RANGE_RE = re.compile(r"^(\d+)(?:-(\d+))?$")
+#: Experiment, run and production numbers are stored as 64-bit integers.
+MAX_NUMBER = 2**63 - 1
 COLLECTION_ROOT = "/belle/collection"
 USER_ROOT = "/belle/user/"
 
@@ -43,6 +45,8 @@ def _numeric(key: str, text: str) -> dict[str, int]:
     if not m:
         raise BadInput(f"{key}: expected a number or a range A-B, not {text!r}")
     low, high = int(m.group(1)), m.group(2)
+    if max(low, int(high or 0)) > MAX_NUMBER:
+        raise BadInput(f"{key}: {text!r} is out of range (at most {MAX_NUMBER})")
     if high is None:
         return {key: low}
     if int(high) < low:
@@ -99,7 +103,10 @@ def list_collections(rucio: RucioClient, pattern: str = "*") -> list[str]:
 
 def collection_datasets(rucio: RucioClient, lpn: str) -> list[str]:
     scope, name = _collection(lpn)
-    return sorted(c["name"] for c in rucio.list_content(scope, name))
+    try:
+        return sorted(c["name"] for c in rucio.list_content(scope, name))
+    except NotFound:
+        raise NotFound(f"no collection {name}") from None
 
 
 def collection_metadata(rucio: RucioClient, lpn: str) -> dict[str, Any]:

@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from gb2.client.rucio import RucioClient
+from gb2.client.rucio import RucioClient, exception_class
+from gb2.errors import BadInput, RequestRefused
 
 
 @dataclass
@@ -56,7 +57,29 @@ def _describe(rucio: RucioClient, rse: dict[str, Any]) -> StorageElementInfo:
     )
 
 
+def require_ses(rucio: RucioClient, names: dict[str, str | None]) -> None:
+    """Each named storage element exists (``{option: name}``; one RSE listing): an unknown
+    one is a bad option value (exit 2), found before anything is done."""
+    known = {r["rse"] for r in rucio.list_rses()}
+    for option, name in names.items():
+        if name is not None and name not in known:
+            raise BadInput(f"{option}: unknown storage element {name!r} (gb2_se_list shows them)")
+
+
+def matching_rses(rucio: RucioClient, expression: str | None) -> list[dict[str, Any]]:
+    """RSEs of an RSE expression. One that selects nothing is an empty list (a filter that
+    matches nothing is not an error); one Rucio cannot parse is bad input."""
+    try:
+        return rucio.list_rses(expression)
+    except RequestRefused as exc:
+        if exception_class(exc) == "InvalidRSEExpression":
+            if "empty set" in str(exc):
+                return []
+            raise BadInput(f"invalid RSE expression {expression!r}: {exc}") from None
+        raise
+
+
 def storage_elements(rucio: RucioClient, expression: str | None = None) -> list[StorageElementInfo]:
-    rses = rucio.list_rses(expression)
+    rses = matching_rses(rucio, expression)
     with ThreadPoolExecutor(max_workers=8) as pool:
         return sorted(pool.map(lambda r: _describe(rucio, r), rses), key=lambda s: s.name)

@@ -43,7 +43,7 @@ from gb2.data.lfn import (
 from gb2.data.manifest import NAME as MANIFEST_NAME
 from gb2.data.replica_order import ReplicaOrder
 from gb2.data.transfer import ChecksumMismatch, Chunks, file_chunks, pfn_chunks, send
-from gb2.errors import BadInput, Gb2Error, LocalWriteFailed, NotFound
+from gb2.errors import BadInput, Forbidden, Gb2Error, LocalWriteFailed, NotFound
 
 #: Files registered per catalogue call while uploads go on.
 REGISTER_BATCH = 200
@@ -119,9 +119,11 @@ def own_destination(lpn_arg: str, user: str) -> str:
     problem = name_problem(lpn)
     if problem:
         raise BadInput(f"{lpn}: not a valid Belle II name ({problem})")
+    if lpn == mine:
+        raise BadInput(f"{lpn}: name a dataset in your area ({mine}/<dataset>), not the area itself")
     if not lpn.startswith(mine + "/"):
-        raise BadInput(f"{lpn}: you may write only in your own area {mine}/ (official data and other users' "
-                       "areas are refused)")  # fmt: skip
+        raise Forbidden(f"{lpn}: you may write only in your own area {mine}/ (official data and other users' "
+                        "areas are refused)")  # fmt: skip
     if scope_for(lpn) != f"user.{user}":
         raise BadInput(f"{lpn}: not in your scope user.{user}")
     return lpn

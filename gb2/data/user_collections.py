@@ -17,7 +17,7 @@ from typing import Any
 from gb2.client.rucio import RucioClient
 from gb2.data.datasets import did_type, is_glob, targets
 from gb2.data.lfn import name_problem
-from gb2.errors import BadInput, NotFound
+from gb2.errors import BadInput, Forbidden, NotFound
 
 COLLECTIONS = "collection"
 
@@ -37,12 +37,14 @@ def collection_lpn(name: str, user: str) -> str:
     text = name.strip().rstrip("/")
     if not text or is_glob(text):
         raise BadInput(f"{name!r}: give one collection name, without wildcards")
+    if not text.startswith("/") and "/" in text:
+        raise BadInput(f"{name!r}: a collection name is one word (or the LPN of one of your collections)")
     lpn = text if text.startswith("/") else f"/belle/user/{user}/{COLLECTIONS}/{text}"
     problem = name_problem(lpn)
     if problem:
         raise BadInput(f"{lpn}: not a valid collection name ({problem})")
     if not lpn.startswith(f"/belle/user/{user}/"):
-        raise BadInput(f"{lpn}: your collections live in your own area (/belle/user/{user}/{COLLECTIONS}/<name>); "
+        raise Forbidden(f"{lpn}: your collections live in your own area (/belle/user/{user}/{COLLECTIONS}/<name>); "
                        "official ones are made by Data Production")  # fmt: skip
     return lpn
 

@@ -3,10 +3,11 @@
 The JDL of a gb2 basf2 job runs ``basf2helper.py`` (from the site's software
 area) with these arguments::
 
-    --steering <file.py> --output-lpn <LPN> --index <n> [--basf2opt "<options>"] [--release <r>]
+    --steering <file.py> --output-lpn <LPN> --index <n> [--basf2opt=<options>] [--random-seed <s>] [--release <r>]
 
 It runs ``basf2 <file.py> -i <input> ... --job-information job_info.json
-<options>`` with the inputs the job wrapper resolved (``job.info``), writes basf2's
+[--random-seed <s>] <options>`` with the inputs the job wrapper resolved
+(``job.info``; a seed given in ``<options>`` wins, as basf2 takes the last), writes basf2's
 output to ``Script1_basf2helper.py.log``, then uploads every output file to the
 site's output SE as ``<LPN>/subXX/<stem>_<index>_job<JobID>_<reschedule>.<ext>``,
 registers it (size, adler32, events, job id) and attaches it to its datablock.
@@ -38,6 +39,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--output-lpn", required=True)
     p.add_argument("--index", type=int, required=True)
     p.add_argument("--basf2opt", default="")
+    p.add_argument("--random-seed", default=None)
     p.add_argument("--release", default="")
     return p.parse_args(argv)
 
@@ -75,7 +77,10 @@ class Helper:
         command = [*self.basf2, self.args.steering]
         for name in inputs:
             command += ["-i", name]
-        command += ["--job-information", JOB_INFORMATION, *shlex.split(self.args.basf2opt)]
+        command += ["--job-information", JOB_INFORMATION]
+        if self.args.random_seed:
+            command += ["--random-seed", self.args.random_seed]
+        command += shlex.split(self.args.basf2opt)
         print(f"basf2helper: job {self.job_id} at {self.info.get('Site')}: {shlex.join(command)}", flush=True)
         self.status(application="Running basf2")
         before = {p.name for p in Path(".").iterdir()}

@@ -22,6 +22,7 @@ from typing import Any
 
 from gb2.client.diracx import DiracX
 from gb2.client.http import answer_lost, retrying
+from gb2.errors import Forbidden
 from gb2.jobs.states import ALL_STATES, DELETED, FATAL_STATES, FINAL_STATES
 from gb2.jobs.status import Selection
 
@@ -93,6 +94,17 @@ def plan(dx: DiracX, action: Action, selection: Selection) -> Plan:
     result.missing = [j for j in selection.job_ids if j not in seen]
     result.job_ids.sort()
     return result
+
+
+def check_may_act(session: Any, action: Action, selection: Selection) -> None:
+    """Changing another user's jobs (``-u USER`` or ``-u all``) needs DIRAC's JobAdministrator
+    property: refused before anything is listed or changed, whatever the jobs' statuses."""
+    if selection.owner == session.username:
+        return
+    if "JobAdministrator" in (session.claims.get("dirac_properties") or []):
+        return
+    whose = "every user's jobs" if selection.owner is None else f"{selection.owner}'s jobs"
+    raise Forbidden(f"you may not {action.name} {whose}: only your own (that needs the JobAdministrator property)")
 
 
 def _failures(response: dict[str, Any]) -> dict[int, str]:

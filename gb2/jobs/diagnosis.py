@@ -24,6 +24,7 @@ import httpx
 
 from gb2.errors import Gb2Error, NotFound
 from gb2.jobs.states import FATAL_STATES, Minor
+from gb2.jobs.status import Selection, check_named
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 LOG_FILES = ("Script1_basf2helper.py.log", "std.err", "std.out")
@@ -140,6 +141,7 @@ def explain_failed_job(session: Any, job_id: int) -> FailedJob:
     from gb2.jobs.output import fetch_one
 
     dx = session.diracx
+    check_named(dx, Selection(session.username, job_ids=(int(job_id),)))  # 5 if none, 4 if another user's
     rows = dx.search(["JobID", "Status", "MinorStatus", "ApplicationStatus", "Site", "JobGroup", "JobName",
                       "RescheduleCounter", "LastUpdateTime"],  # fmt: skip
                      [{"parameter": "JobID", "operator": "eq", "value": int(job_id)}]).rows

@@ -8,7 +8,7 @@ confirmed; jobs go in idempotent batches (:mod:`gb2.jobs.submit`).
 JDL of a gb2 basf2 job (the conventions the engine and the job helper share)::
 
     Executable    = "basf2helper.py";          # from the site's software area
-    Arguments     = "--steering <file> --output-lpn <LPN> --index <n> [--basf2opt '<opts>'] --release <r>";
+    Arguments     = "--steering <file> --output-lpn <LPN> --index <n> [--basf2opt='<opts>'] [--random-seed <s>] --release <r>";
     JobName       = "<project>_<5-digit index>"; # unique in the project: makes retries safe
     JobGroup      = "<project>";
     JobType       = "User";
@@ -35,17 +35,23 @@ from typing import Any
 
 from gb2.client.http import answer_lost, retrying
 from gb2.client.rucio import FileReplicas, exception_class
-from gb2.data.datasets import read_list_file, resolve_files, to_lpn
-from gb2.data.lfn import datablock
-from gb2.errors import BadInput, OperationFailed, RequestRefused
-from gb2.jobs import jdl
+from gb2.data.datasets import is_glob, read_list_file, resolve_files, to_lpn
+from gb2.data.lfn import datablock, name_problem
+from gb2.data.write_access import check_writable
+from gb2.errors import BadInput, NotFound, OperationFailed, RequestRefused
+from gb2.jobs import jdl, releases
 from gb2.jobs.naming import DATABLOCK_FILES, validate_project
 from gb2.jobs.sandbox import SANDBOX_LIMIT, make_archive
 from gb2.jobs.submit import Submitter
 from gb2.session import Session
 
-RELEASE_RE = re.compile(r"^(release-\d{2}-\d{2}-\d{2}|light-\d{4}-[a-z]+|prerelease-\d{2}-\d{2}-\d{2}[a-z0-9-]*|[0-9a-f]{7,40})$")
 DEFAULT_EVENTS_PER_SECOND = 100.0
+#: At most this many jobs in one project (the scale gb2 is built for); --repetition is capped by it.
+MAX_JOBS = 100_000
+#: --cputime above this (about 70 days) is a typo, not an estimate.
+MAX_CPU_MINUTES = 100_000
+#: DIRAC site and platform names (LCG.KEK.jp, EL9), job types (User).
+GRID_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}$")
 MIN_CPU_MINUTES = 10
 OUTPUT_SANDBOX = ["std.out", "std.err", "job.info", "Script1_basf2helper.py.log", "job_info.json"]
 GROUPINGS = ("site", "size")
@@ -83,6 +89,8 @@ class Request:
 class PlannedJob:
     index: int
     inputs: list[FileReplicas]
+    #: basf2's --random-seed for this job (set for --repetition: each copy differs).
+    seed: str | None = None
 
     @property
     def events(self) -> int | None:
@@ -165,33 +173,47 @@ def check_steering(path: Path) -> None:
 
 
 def check_request(r: Request) -> None:
+    """Everything that can be checked without a network call: bad input costs nothing."""
     validate_project(r.project)
     check_steering(r.steering)
-    if not RELEASE_RE.match(r.release):
-        raise BadInput(f"release {r.release!r} is not a basf2 release name (e.g. release-08-01-03, light-2511-gacrux)")
+    releases.check_name(r.release)
     if r.files_per_job < 1:
         raise BadInput("-n (files per job) must be at least 1")
     if not 0 <= r.priority <= 10:
         raise BadInput("--priority must be between 0 and 10")
     if r.input_grouping not in GROUPINGS:
         raise BadInput(f"--input_grouping must be one of {', '.join(GROUPINGS)}")
-    if r.cputime is not None and r.cputime <= 0:
-        raise BadInput("--cputime must be a positive number of minutes")
-    if r.evtpersec is not None and r.evtpersec <= 0:
-        raise BadInput("--evtpersec must be positive")
-    if r.repetition is not None:
-        if r.repetition < 1:
-            raise BadInput("--repetition must be at least 1")
-        if r.inputs or r.input_dslist:
-            raise BadInput("--repetition is for input-less projects: drop -i/--input_dslist or --repetition")
+    if r.cputime is not None and not 0 < r.cputime <= MAX_CPU_MINUTES:
+        raise BadInput(f"--cputime must be a number of minutes from 1 to {MAX_CPU_MINUTES}")
+    if r.evtpersec is not None and not (math.isfinite(r.evtpersec) and r.evtpersec > 0):
+        raise BadInput(f"--evtpersec must be a positive number of events per second, not {r.evtpersec}")
+    if r.repetition is not None and not 1 <= r.repetition <= MAX_JOBS:
+        raise BadInput(f"--repetition must be from 1 to {MAX_JOBS}")
+    if r.inputs and not split_names(r.inputs):
+        raise BadInput("-i was given an empty value: name at least one dataset")
     if r.inputs and r.input_dslist:
         raise BadInput("give the input either with -i or with --input_dslist, not both")
+    if r.input_dslist is not None and not read_list_file(str(r.input_dslist)):
+        raise BadInput(f"{r.input_dslist} lists no datasets")
+    globbed = next((n for n in r.input_datafiles if is_glob(n)), None)
+    if globbed:
+        raise BadInput(f"--input_datafiles takes file LFNs, not wildcards: {globbed}")
+    for option, names in (("--site", r.sites), ("--banned_site", r.banned_sites), ("--platform", [r.platform] if r.platform is not None else []),
+                          ("--jobtype", [r.jobtype])):  # fmt: skip
+        bad = next((n for n in names if not GRID_NAME_RE.match(n)), None)
+        if bad is not None:
+            raise BadInput(f"{option}: {bad!r} is not a site, platform or job type name")
+    both = sorted(set(r.sites) & set(r.banned_sites))
+    if both:
+        raise BadInput(f"--site and --banned_site both name {', '.join(both)}: a job cannot run only there and never there")
     try:
         shlex.split(r.basf2opt)
     except ValueError as exc:
         raise BadInput(f"--basf2opt cannot be parsed: {exc}") from None
-    if r.output_ds is not None and not r.output_ds.startswith("/belle/"):
-        raise BadInput("--output_ds must be an LPN starting with /belle/")
+    if r.output_ds is not None:
+        problem = name_problem(r.output_ds.rstrip("/")) if r.output_ds.startswith("/belle/") else "it must start with /belle/"
+        if problem:
+            raise BadInput(f"--output_ds {r.output_ds!r} is not a dataset LPN: {problem}")
     names = {r.steering.name}
     total = r.steering.stat().st_size
     for path in r.sandbox_files:
@@ -205,10 +227,13 @@ def check_request(r: Request) -> None:
         raise BadInput(f"input sandbox is {total / 1e6:.1f} MB, over the 10 MB limit: use --lfn_sandboxfiles")
 
 
+def split_names(values: list[str]) -> list[str]:
+    """``-i a,b -i c``: the names, without empty ones."""
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
 def input_names(r: Request, user: str) -> list[str]:
-    names = []
-    for value in r.inputs:
-        names.extend(v for v in value.split(",") if v.strip())
+    names = split_names(r.inputs)
     if r.input_dslist is not None:
         names.extend(read_list_file(str(r.input_dslist)))
         if not names:
@@ -220,14 +245,15 @@ def input_names(r: Request, user: str) -> list[str]:
 PLAN_KEY = "gb2_plan"
 
 
-def project_has_jobs(session: Session, project: str) -> bool:
+def has_jobs(session: Session, project: str) -> bool:
+    """Whether the job database remembers the user's project (one small search)."""
     found = session.diracx.search(
         ["JobID"],
         [{"parameter": "JobGroup", "operator": "eq", "value": project},
          {"parameter": "Owner", "operator": "eq", "value": session.username}],
         per_page=1,
     )  # fmt: skip
-    return bool(found.total)
+    return found.total > 0
 
 
 def container_plan(session: Session, output_lpn: str) -> str | None:
@@ -244,7 +270,7 @@ def check_new_project(session: Session, plan: Plan) -> None:
     that an earlier run of this plan made (and whose answer it perhaps never got), with no job yet."""
     used = BadInput(f"project {plan.request.project} already exists: project names are never reused "
                     "(pick another -p, or --resume to submit its missing jobs)")  # fmt: skip
-    if project_has_jobs(session, plan.request.project):
+    if has_jobs(session, plan.request.project):
         raise used
     made_by = container_plan(session, plan.output_lpn)
     if made_by is None:
@@ -282,38 +308,66 @@ def split_jobs(files: list[FileReplicas], per_job: int, grouping: str) -> list[l
 
 
 def make_plan(session: Session, r: Request) -> Plan:
+    """Resolve the inputs and check everything the servers know, creating nothing: a plan
+    that passes here (``--dryrun``) fails at submission only if the grid changes meanwhile."""
     check_request(r)
     owner = session.username
+    notes: list[str] = []
+    note = releases.check_release(session, r.release)
+    if note:
+        notes.append(note)
     output_lpn = (r.output_ds or f"/belle/user/{owner}/{r.project}").rstrip("/")
     names = input_names(r, owner)
-    notes: list[str] = []
     files: list[FileReplicas] = []
     if names:
         for name in names:
             did = session.rucio.did(name)
             if not session.rucio.did_exists(did.scope, did.name):
-                raise BadInput(f"input not found in the catalogue: {name}")
+                raise NotFound(f"input not found in the catalogue: {name}")
         files = resolve_files(session.rucio, names)
         if not files:
             raise BadInput(f"the input has no files with an available replica: {', '.join(names)}")
         jobs_inputs = split_jobs(sorted(files, key=lambda f: f.name), r.files_per_job, r.input_grouping)
     else:
-        count = r.repetition or 1
+        jobs_inputs = [[]]
         if r.repetition is None:
             notes.append("no input files: one input-less job (use --repetition N for more)")
-        jobs_inputs = [[] for _ in range(count)]
+    copies = r.repetition or 1
+    if len(jobs_inputs) * copies > MAX_JOBS:
+        raise BadInput(f"{len(jobs_inputs)} input jobs x --repetition {copies} is over {MAX_JOBS} jobs in one project")
+    # --repetition N: every input job (or the one input-less job) N times, each with its own
+    # output index and random seed.
+    jobs = [PlannedJob(i * copies + k, inputs, f"{r.project}-{i * copies + k}" if r.repetition else None)
+            for i, inputs in enumerate(jobs_inputs) for k in range(copies)]  # fmt: skip
     for lfn in r.input_datafiles:
         did = session.rucio.did(to_lpn(lfn, owner))
         if not session.rucio.did_exists(did.scope, did.name):
-            raise BadInput(f"--input_datafiles: not found in the catalogue: {lfn}")
-    jobs = [PlannedJob(i, inputs) for i, inputs in enumerate(jobs_inputs)]
+            raise NotFound(f"--input_datafiles: not found in the catalogue: {lfn}")
     if r.cputime is None and r.evtpersec is None:
         notes.append("Please consider providing --cputime or --evtpersec")
     plan = Plan(r, owner, session.group, output_lpn, jobs, 0, notes)
     plan.cpu_minutes = estimate_cpu_minutes(plan)
-    if not r.resume:
+    check_writable(session.rucio, output_lpn, owner)
+    if r.resume:
+        check_resumable(session, r.project, output_lpn)
+    else:
         check_new_project(session, plan)
     return plan
+
+
+def check_resumable(session: Session, project: str, output_lpn: str) -> None:
+    """A project removed with gb2_ds_rm (jobs on record, output dataset gone or expiring)
+    cannot be resumed: its outputs would land in a dataset that no longer exists."""
+    rucio = session.rucio
+    did = rucio.did(output_lpn)
+    try:
+        info = rucio.get_did(did.scope, did.name)
+    except NotFound:
+        info = None
+    removed = info.get("expired_at") is not None if info is not None else has_jobs(session, project)
+    if removed:
+        raise NotFound(f"project {project} was removed (its dataset {output_lpn} is gone): it cannot be resumed, "
+                       "and its name is not reused; submit it again under a new -p")  # fmt: skip
 
 
 def estimate_cpu_minutes(plan: Plan) -> int:
@@ -336,6 +390,8 @@ def summary_block(plan: Plan, timeleft: str) -> str:
         f"Steering file: {r.steering.resolve()}",
         f"Job owner: {plan.owner} @ {plan.group} ({timeleft})",
         f"Preferred site / SE: {preferred_site} / None",
+        *([f"Banned sites: {', '.join(r.banned_sites)}"] if r.banned_sites else []),
+        *([f"Repetition: each input job {r.repetition} times"] if r.repetition and plan.input_files else []),
         "Input files for first job: " + (", ".join(f"LFN:{f.name}" for f in first) if first else "None"),
         f"Number of input files: {len(plan.input_files)}",
         f"Number of jobs: {len(plan.jobs)}",
@@ -360,6 +416,8 @@ class Submitted:
     sandbox_pfn: str
     duplicates_removed: list[int]
     already_present: int = 0
+    #: the jobs this call submitted (with --resume, job_ids also holds those already there)
+    new_ids: list[int] = field(default_factory=list)
 
 
 def build_jdls(plan: Plan, sandbox_entries: list[str]) -> list[str]:
@@ -382,13 +440,15 @@ def build_jdls(plan: Plan, sandbox_entries: list[str]) -> list[str]:
         base["BannedSites"] = r.banned_sites
     if r.platform:
         base["Platform"] = r.platform
-    options = f" --basf2opt {shlex.quote(r.basf2opt)}" if r.basf2opt else ""
+    # --basf2opt=VALUE, so that a value starting with "-" (-n5) stays the option's value.
+    options = f" --basf2opt={shlex.quote(r.basf2opt)}" if r.basf2opt else ""
     texts = []
     has_inputs = any(job.inputs for job in plan.jobs)
     for job in plan.jobs:
         attrs = dict(base)
+        seed = f" --random-seed {shlex.quote(job.seed)}" if job.seed else ""
         attrs["Arguments"] = (f"--steering {shlex.quote(r.steering.name)} --output-lpn {plan.output_lpn} "
-                              f"--index {job.index}{options} --release {r.release}")  # fmt: skip
+                              f"--index {job.index}{options}{seed} --release {r.release}")  # fmt: skip
         attrs["JobName"] = plan.job_name(job.index)
         if has_inputs:
             attrs["InputData"] = [f"LFN:{f.name}" for f in job.inputs]
@@ -450,22 +510,24 @@ def upload_sandbox_lfns(session: Session, plan: Plan) -> list[str]:
 
 
 def submit(session: Session, plan: Plan, progress: Callable[[int], None] | None = None) -> Submitted:
-    create_output_datasets(session, plan)
-    pfn, extra_entries = upload_sandbox(session, plan)
-    jdls = build_jdls(plan, [pfn, *extra_entries])
     names = [plan.job_name(job.index) for job in plan.jobs]
     submitter = Submitter(session.diracx, plan.owner, plan.request.project)
     present: dict[str, list[int]] = {}
     if plan.request.resume:
         present = submitter.existing(names)
     todo = [i for i, name in enumerate(names) if name not in present]
+    if not todo:  # a resume with nothing missing changes nothing
+        return Submitted([min(present[n]) for n in names], plan.output_lpn, "", [], already_present=len(names))
+    create_output_datasets(session, plan)
+    pfn, extra_entries = upload_sandbox(session, plan)
+    jdls = build_jdls(plan, [pfn, *extra_entries])
     if progress and present:
         progress(len(names) - len(todo))
     result = submitter.submit([jdls[i] for i in todo], [names[i] for i in todo], progress)
     ids_by_name = {name: min(ids) for name, ids in present.items()}
     ids_by_name.update(zip([names[i] for i in todo], result.job_ids, strict=True))
     return Submitted([ids_by_name[n] for n in names], plan.output_lpn, pfn, result.duplicates_removed,
-                     already_present=len(names) - len(todo))  # fmt: skip
+                     already_present=len(names) - len(todo), new_ids=list(result.job_ids))  # fmt: skip
 
 
 def compact_ids(ids: list[int]) -> str:

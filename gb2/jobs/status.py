@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from gb2.client.diracx import DiracX
-from gb2.errors import BadInput
+from gb2.errors import BadInput, Forbidden, NotFound
 from gb2.jobs.states import ALL_STATES, DONE, FINAL_STATES, SUMMARY_KEYS, summary_bucket
 
 JOB_PARAMETERS = [
@@ -182,25 +182,83 @@ def wait_until_final(
         sleep(interval)
 
 
+#: DIRAC job ids are positive 64-bit integers (the job database's key).
+MAX_JOB_ID = 2**63 - 1
+
+
+def parse_job_id(value: str | int) -> int:
+    """A job id as typed: a positive integer that fits the job database."""
+    try:
+        job_id = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise BadInput(f"job id {value!r} is not a number") from None
+    if not 1 <= job_id <= MAX_JOB_ID:
+        raise BadInput(f"job id {value!r} is out of range (1 to {MAX_JOB_ID})")
+    return job_id
+
+
+def parse_selectors(job_ids: Iterable[str | int] = (), statuses: Iterable[str] = ()) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Job ids and statuses as typed, checked without any network call: (ids, canonical statuses)."""
+    ids = tuple(parse_job_id(value) for value in job_ids)
+    canonical = {s.lower(): s for s in ALL_STATES}
+    wanted = []
+    for status in statuses:
+        if status.lower() not in canonical:
+            raise BadInput(f"unknown status {status!r} (one of: {', '.join(ALL_STATES)})")
+        wanted.append(canonical[status.lower()])
+    return ids, tuple(wanted)
+
+
 def resolve_selection(
     session: Any,
     projects: Iterable[str] = (),
     job_ids: Iterable[str | int] = (),
     statuses: Iterable[str] = (),
     user: str | None = None,
+    *,
+    check_names: bool = True,
 ) -> Selection:
-    """Validate gbasf2-style selectors; ``user='all'`` means every user's jobs."""
-    ids: list[int] = []
-    for value in job_ids:
-        try:
-            ids.append(int(value))
-        except (TypeError, ValueError):
-            raise BadInput(f"job id {value!r} is not a number") from None
-    wanted = []
-    canonical = {s.lower(): s for s in ALL_STATES}
-    for status in statuses:
-        if status.lower() not in canonical:
-            raise BadInput(f"unknown status {status!r} (one of: {', '.join(ALL_STATES)})")
-        wanted.append(canonical[status.lower()])
+    """Validate gbasf2-style selectors; ``user='all'`` means every user's jobs.
+
+    With ``check_names`` a project or job id the user named must exist: one that
+    matches no job is :class:`NotFound` (exit 5), another user's job id is
+    :class:`Forbidden` (exit 4), before anything is done (see :func:`check_named`).
+    """
+    ids, wanted = parse_selectors(job_ids, statuses)
     owner = None if user == "all" else (user or session.username)
-    return Selection(owner, projects=tuple(projects), job_ids=tuple(ids), statuses=tuple(wanted))
+    selection = Selection(owner, projects=tuple(projects), job_ids=ids, statuses=wanted)
+    if check_names:
+        check_named(session.diracx, selection)
+    return selection
+
+
+def check_named(dx: DiracX, selection: Selection) -> None:
+    """The projects and job ids a selection names exist and belong to its owner.
+
+    One server-side summary for the projects and one search for the ids (whatever
+    their number): a name that matches no job raises :class:`NotFound`; a job id of
+    another user raises :class:`Forbidden` (with a search restricted to one's own jobs,
+    as when the server hides others' jobs, it is simply not found).
+    """
+    whose = f" of {selection.owner}" if selection.owner else ""
+    if selection.projects:
+        owner = [{"parameter": "Owner", "operator": "eq", "value": selection.owner}] if selection.owner else []
+        search = [*owner, {"parameter": "JobGroup", "operator": "in", "values": list(selection.projects)}]
+        found = {row["JobGroup"] for row in dx.summary(["JobGroup"], search)}
+        missing = [p for p in dict.fromkeys(selection.projects) if p not in found]
+        if missing:
+            raise NotFound(f"no project {', '.join(missing)}{whose}: it has no jobs")
+    if selection.job_ids:
+        wanted = list(dict.fromkeys(selection.job_ids))
+        owners = {int(row["JobID"]): str(row["Owner"]) for row in dx.iter_search(
+            ["JobID", "Owner"], [{"parameter": "JobID", "operator": "in", "values": wanted}])}  # fmt: skip
+        missing = [j for j in wanted if j not in owners]
+        if missing:
+            more = " ..." if len(missing) > 20 else ""
+            raise NotFound(f"job {', '.join(map(str, missing[:20]))}{more} not found")
+        others = {j: owners[j] for j in wanted if selection.owner and owners[j] != selection.owner}
+        if others:
+            job, owner = next(iter(others.items()))
+            more = f" (and {len(others) - 1} more)" if len(others) > 1 else ""
+            raise Forbidden(f"job {job}{more} belongs to {owner}, not to {selection.owner}: "
+                            f"you may act only on your own jobs (to look at theirs: -u {owner})")  # fmt: skip

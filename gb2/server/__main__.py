@@ -67,24 +67,46 @@ def settings_from_args(args: argparse.Namespace):
     return settings
 
 
-def main(argv: list[str] | None = None) -> int:
+def create_server(argv: list[str] | None = None):  # type: ignore[no-untyped-def]
+    """The server the arguments describe, bound and ready to serve; a bad argument, a data
+    dir that cannot be used or a port in use raise :class:`gb2.errors.BadInput`, a data
+    dir held by another server :class:`gb2.server.runner.ServerAlreadyRunning`."""
+    from gb2.errors import BadInput
+    from gb2.server.runner import EmbeddedServer
+
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         settings = settings_from_args(args)
-        from gb2.server.runner import EmbeddedServer, ServerAlreadyRunning
+        return EmbeddedServer(settings, idle_timeout=args.idle_timeout)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    except OSError as exc:
+        raise BadInput(f"cannot start the server: {exc.strerror or exc}") from None
 
-        server = EmbeddedServer(settings, idle_timeout=args.idle_timeout)
+
+def main(argv: list[str] | None = None) -> int:
+    from gb2.errors import Gb2Error
+    from gb2.server.runner import ServerAlreadyRunning
+
+    try:
+        server = create_server(argv)
     except ServerAlreadyRunning as exc:
         print(f"gb2 server: {exc}", file=sys.stderr)
         return 3
-    except (OSError, ValueError) as exc:
+    except Gb2Error as exc:
         print(f"gb2 server: {exc}", file=sys.stderr)
         return 2
+    serve(server)
+    return 0
+
+
+def serve(server) -> None:  # type: ignore[no-untyped-def]
+    """Announce the URL (first line of stdout) and serve until stopped."""
+    settings = server.settings
     print(server.url, flush=True)
     print(f"gb2 server: logins are approved only with the secret in {settings.login_secret_path}", file=sys.stderr)
     server.serve_forever()
-    return 0
 
 
 if __name__ == "__main__":

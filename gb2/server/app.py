@@ -25,6 +25,7 @@ log = logging.getLogger("gb2.server")
 #: would otherwise swallow ``/api/jobs/sandbox``.
 AREAS: tuple[tuple[str, str], ...] = (
     ("gb2.server.diracx.routes.wellknown", ""),
+    ("gb2.server.diracx.routes.config", ""),
     ("gb2.server.diracx.routes.auth", "/api/auth"),
     ("gb2.server.diracx.routes.sandbox", ""),
     ("gb2.server.diracx.routes.jobs", "/api/jobs"),

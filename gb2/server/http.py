@@ -24,6 +24,18 @@ log = logging.getLogger("gb2.server")
 
 Handler = Callable[[Request], Awaitable[Response]]
 
+OUT_OF_RANGE = "a number in the request is out of range (64-bit integers)"
+#: SQLite stores integers in 64 bits; a request with a bigger one is refused with 400.
+INT64 = range(-(2**63), 2**63)
+
+
+def check_int64(values: Any) -> None:
+    """Raise :class:`ApiError` 400 for an integer SQLite cannot store, before a query runs
+    (a streamed response cannot turn into an error once it has started)."""
+    for value in values:
+        if isinstance(value, int) and not isinstance(value, bool) and value not in INT64:
+            raise ApiError(400, OUT_OF_RANGE, "InvalidValueForKey")
+
 
 def dumps(data: Any) -> bytes:
     return json.dumps(data, separators=(",", ":"), default=str).encode()
@@ -82,6 +94,8 @@ def diracx_route(handler: Handler) -> Handler:
             return json_response({"detail": exc.detail}, exc.status_code)
         except ApiError as exc:
             return json_response({"detail": exc.detail}, exc.status_code)
+        except OverflowError:  # a number beyond SQLite's 64-bit integers: the request's fault
+            return json_response({"detail": OUT_OF_RANGE}, 400)
         except Exception:
             log.exception("internal error in %s", request.url.path)
             return json_response({"detail": "Internal server error"}, 500)
@@ -114,6 +128,8 @@ def rucio_route(handler: Handler) -> Handler:
             return rucio_error(exc.status_code, exc_class, exc.detail)
         except ApiError as exc:
             return rucio_error(exc.status_code, exc.exc_class, str(exc.detail))
+        except OverflowError:
+            return rucio_error(400, "InvalidValueForKey", OUT_OF_RANGE)
         except Exception:
             log.exception("internal error in %s", request.url.path)
             return rucio_error(500, "RucioException", "An unknown exception occurred.")

@@ -28,6 +28,13 @@ DEFAULT_GROUPS: dict[str, list[str]] = {
     "belle_jobadmin": ["NormalUser", "JobAdministrator"],
 }
 
+#: The basf2 releases the embedded grid offers (published at /api/config/, as a grid
+#: would publish what its sites have installed; gb2_check_release lists them).
+DEFAULT_RELEASES: tuple[str, ...] = (
+    "release-06-00-08", "release-06-01-08", "release-06-01-11", "release-06-01-12", "release-08-01-03",
+    "light-2409-toyger", "light-2511-gacrux",
+)  # fmt: skip
+
 #: Namespace for deriving a stable IdP ``sub`` from a user name.
 _SUB_NAMESPACE = uuid.UUID("6f1b7c9e-3c0d-4f51-9a53-b3d2f0a1c8e4")
 
@@ -107,6 +114,7 @@ class ServerSettings:
     public_url: str | None = None
     run_engine: bool = True
     seed: bool = True
+    basf2_releases: tuple[str, ...] = DEFAULT_RELEASES
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)

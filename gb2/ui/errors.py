@@ -16,8 +16,16 @@ from typing import Any
 from gb2.errors import ExitCode, Gb2Error
 
 
+def one_line(message: str) -> str:
+    """A message as one line: control characters (a newline inside a user's LPN, a
+    server's multi-line reason) are shown escaped, so an error never splits."""
+    if message.isprintable():
+        return message
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in message)
+
+
 def error_line(tool: str, message: str) -> None:
-    print(f"{tool}: error: {message}", file=sys.stderr, flush=True)
+    print(f"{tool}: error: {one_line(message)}", file=sys.stderr, flush=True)
 
 
 def debug_enabled(argv: list[str]) -> bool:
@@ -49,6 +57,17 @@ class _RetryLines:
         self.logger.setLevel(self.level)
 
 
+def _usage_message(exc: Any) -> str:
+    """Click's message, except for a group called without its subcommand, where click
+    gives the whole help text as the message: name the subcommands in one line instead."""
+    import click
+
+    group = exc.ctx.command if exc.ctx is not None else None
+    if isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())) and isinstance(group, click.Group):
+        return f"missing command: one of {', '.join(sorted(group.commands))}"
+    return exc.format_message()
+
+
 def run_click(command: Any, tool: str, argv: list[str]) -> int:
     import click
 
@@ -65,7 +84,7 @@ def run_click(command: Any, tool: str, argv: list[str]) -> int:
         error_line(tool, "aborted")
         return ExitCode.INTERRUPTED
     except click.UsageError as exc:
-        error_line(tool, f"{exc.format_message()} (see {tool} --help)")
+        error_line(tool, f"{_usage_message(exc)} (see {tool} --help)")
         return ExitCode.USAGE
     except click.ClickException as exc:
         error_line(tool, exc.format_message())

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from gb2.errors import ExitCode
+from gb2.errors import ExitCode, OperationFailed
 from gb2.jobs import control
 from gb2.jobs.status import Selection
 from gb2.ui.output import print_json
@@ -48,14 +48,13 @@ def job_action_report(session: Any, action_name: str, selection: Selection, *, f
     if not as_json:
         print(f"{plan.selected} jobs are selected.")
         for job_id in plan.missing:
-            print(f"Job {job_id}: not found among your selection")
+            print(f"Job {job_id}: not in this selection (-p/--status)")
         if plan.skipped:
             print(f"Not {action.past} ({_plural(len(plan.skipped))}):")
             _listing((j, control.skipped_reason(action, s)) for j, s in sorted(plan.skipped.items()))
-    if plan.job_ids and not confirm(f"Do you want to {action.name} {_plural(len(plan.job_ids))}?", force=force,
-                                    what=action.name):  # fmt: skip
-        print(f"Cancelled: no job was {action.past}.")
-        return ExitCode.FAILED
+    if plan.job_ids:
+        confirm(f"Do you want to {action.name} {_plural(len(plan.job_ids))}?", force=force, what=action.name,
+                nothing=f"no job was {action.past}")  # fmt: skip
     outcome = control.execute(dx, plan)
     if as_json:
         print_json(outcome.as_json())
@@ -67,7 +66,12 @@ def job_action_report(session: Any, action_name: str, selection: Selection, *, f
         if outcome.failed:
             print(f"Could not {action.name} {_plural(len(outcome.failed))}:")
             _listing(sorted(outcome.failed.items()))
-    return ExitCode.OK if outcome.ok else ExitCode.FAILED
+    if outcome.failed:
+        job, reason = min(outcome.failed.items())
+        raise OperationFailed(f"could not {action.name} {_plural(len(outcome.failed))} (job {job}: {reason})")
+    if plan.missing:
+        raise OperationFailed(f"{_plural(len(plan.missing))} named with -j not in this selection: {_ids(plan.missing)}")
+    return ExitCode.OK
 
 
 def job_output_report(session: Any, selection: Selection, *, by_project: bool, dest: Path, as_json: bool) -> int:
@@ -83,7 +87,7 @@ def job_output_report(session: Any, selection: Selection, *, by_project: bool, d
         print(f"Output sandboxes go to {dest}/")
         print(f"{len(jobs)} jobs are selected.")
         for job_id in missing:
-            print(f"Job {job_id}: not found among your selection")
+            print(f"Job {job_id}: not in this selection (-p/--status)")
         if jobs:
             print("Please wait...")
 
@@ -103,4 +107,12 @@ def job_output_report(session: Any, selection: Selection, *, by_project: bool, d
         if outcome.failed:
             print(f"Could not fetch {_plural(len(outcome.failed))}:")
             _listing(sorted(outcome.failed.items()))
-    return ExitCode.OK if outcome.ok and not missing else ExitCode.FAILED
+    # A job that has not ended has no sandbox yet: listed, not a failure (b2luigi relies on it).
+    ended_without = {j: r for j, r in outcome.missing.items() if j not in outcome.not_ended}
+    problems = {**ended_without, **outcome.failed}
+    if problems:
+        job, reason = min(problems.items())
+        raise OperationFailed(f"{_plural(len(problems))} of {len(jobs)} without logs here (job {job}: {reason})")
+    if missing:
+        raise OperationFailed(f"{_plural(len(missing))} named with -j not in this selection: {_ids(missing)}")
+    return ExitCode.OK

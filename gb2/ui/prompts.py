@@ -1,18 +1,23 @@
 """Confirmation prompts, gbasf2 style ("Please enter Y or N:").
 
 A command that would ask on a non-interactive stdin refuses instead of hanging
-or guessing: scripts say ``--force``.
+or guessing: scripts say ``--force`` (exit 2). An answer of No ends the command
+with exit 1 and one line on stderr saying that nothing was done.
 """
 
 from __future__ import annotations
 
 import sys
 
-from gb2.errors import BadInput
+from gb2.errors import BadInput, OperationFailed
 
 
-def confirm(question: str, *, force: bool, what: str = "continue") -> bool:
-    """True to go ahead. ``force`` skips the question."""
+class Cancelled(OperationFailed):
+    """The user answered No: nothing was done."""
+
+
+def confirm(question: str, *, force: bool, what: str = "continue", nothing: str = "nothing was done") -> bool:
+    """True to go ahead (``force`` skips the question); :class:`Cancelled` if the answer is No."""
     if force:
         return True
     if not sys.stdin.isatty():
@@ -22,8 +27,8 @@ def confirm(question: str, *, force: bool, what: str = "continue") -> bool:
         try:
             answer = input("Please enter Y or N: ").strip().lower()
         except EOFError:
-            return False
+            answer = "n"
         if answer in ("y", "yes"):
             return True
         if answer in ("n", "no"):
-            return False
+            raise Cancelled(f"cancelled: {nothing}")

@@ -274,3 +274,42 @@ def test_b2luigi_dirac_apis_against_the_real_servers(user, logged_in, real_rucio
     assert call("lfns", project, "alice")["Value"] == lfns
     assert call("lfns", f"/belle/user/alice/{project}/sub*/mc_*.root", "alice")["Value"] == lfns
     assert call("lfns", f"/belle/user/alice/{project}/sub*/other_*.root", "alice") == {"OK": True, "Value": []}
+
+
+def test_releases_and_output_location_against_the_real_servers(user, logged_in, official_dataset, real_diracx):
+    """What the real servers can and cannot tell gb2 about releases and write access.
+
+    Real DiracX 0.7 serves its configuration at /api/config/ to a logged-in user, but its
+    schema has no place for a list of basf2 releases (Operations forbids unknown keys):
+    gb2_check_release says the grid publishes none (exit 5, one line), and gbasf2 -s checks
+    only the form of the name, with a note in the plan. Real Rucio 41 tells which scopes
+    alice owns, so an --output_ds she may not write is refused while planning (exit 4).
+    """
+    config = logged_in.config()  # the route gb2 reads the release list from
+    assert "Operations" in config and real_diracx.vo in config["Operations"]
+    assert "SoftwareReleases" not in config["Operations"][real_diracx.vo]
+
+    listing = gb2(user, "gb2_check_release", "--json")
+    assert listing.returncode == 5 and listing.stderr.count("\n") == 1, listing.stderr
+    assert "publishes no list of basf2 releases" in listing.stderr
+    data = json.loads(listing.stdout)
+    assert data == {"source": f"{real_diracx.url}/api/config/", "published": False, "releases": []}
+    one = gb2(user, "gb2_check_release", RELEASE)
+    assert one.returncode == 5 and f"{RELEASE} cannot be checked" in one.stderr, one.stderr
+    assert gb2(user, "gb2_check_release", "not a release").returncode == 2
+
+    project = f"rel{run_id()}"
+    plan = gb2(user, "gbasf2", str(EXAMPLES / "ntuple_analysis.py"), "-p", project, "-s", RELEASE,
+               "-i", official_dataset, "--dryrun", "--json")  # fmt: skip
+    assert plan.returncode == 0, plan.stderr
+    assert any("publishes no list of basf2 releases" in note for note in json.loads(plan.stdout)["notes"])
+    wrong = gb2(user, "gbasf2", str(EXAMPLES / "ntuple_analysis.py"), "-p", project, "-s", "release-8-1-3",
+                "-i", official_dataset, "--dryrun")  # fmt: skip
+    assert wrong.returncode == 2 and "not a basf2 release name" in wrong.stderr
+
+    for output, scope in (("/belle/group/physics/x", "group"), ("/belle/user/bob/x", "user.bob")):
+        refused = gb2(user, "gbasf2", str(EXAMPLES / "ntuple_analysis.py"), "-p", project, "-s", RELEASE,
+                      "-i", official_dataset, "--output_ds", output, "--dryrun")  # fmt: skip
+        assert refused.returncode == 4 and refused.stderr.count("\n") == 1, refused.stderr
+        assert f"scope '{scope}'" in refused.stderr and "user.alice" in refused.stderr
+    assert logged_in.search(["JobID"], [{"parameter": "JobGroup", "operator": "eq", "value": project}]).total == 0

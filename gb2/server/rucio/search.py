@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from gb2.server.http import check_int64
 from gb2.server.rucio.errors import RucioError
 from gb2.server.rucio.meta import plugin_for
 from gb2.server.rucio.schema import NATIVE_COLUMNS
@@ -191,6 +192,7 @@ def compile_search(scope: str, filters: list[dict[str, Any]], did_type: str, lim
     if limit:
         sql += " LIMIT ?"
         params.append(int(limit))
+    check_int64(params)
     return sql, params, plugin
 
 
