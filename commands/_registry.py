@@ -23,6 +23,7 @@ TOOLS: dict[str, tuple[str, str]] = {
     "gb2_ds_rep_status": ("commands.ds_rep", "How far the replications of a dataset have got"),
     "gb2_ds_rm": ("commands.ds_rm", "Remove one of your projects, datasets or datablocks"),
     "gb2_se_list": ("commands.se_list", "List storage elements: kind, site, usage"),
+    "gb2_web": ("commands.web", "A web view of your projects, for the browser and the phone"),
     "gb2_mock_server": ("commands.mock_server", "Run the embedded grid server in the foreground"),
     "gb2_config": ("commands.config", "Show or change profiles (embedded or real servers)"),
     "gb2": ("commands.umbrella", "Run any gb2 tool: gb2 <tool> args; alone, list tools"),

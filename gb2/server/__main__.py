@@ -9,7 +9,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from gb2.paths import data_dir
 
@@ -67,7 +71,9 @@ def settings_from_args(args: argparse.Namespace):
     return settings
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, after_start: Callable[[Any], None] | None = None) -> int:
+    """``after_start(server)`` runs in a thread once the server answers (gb2_mock_server --web);
+    if it fails, the server stops and the exit code is 1."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
@@ -83,8 +89,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(server.url, flush=True)
     print(f"gb2 server: logins are approved only with the secret in {settings.login_secret_path}", file=sys.stderr)
+    failed: list[str] = []
+    if after_start is not None:
+
+        def run_after_start() -> None:
+            while not server.started:
+                time.sleep(0.02)
+            try:
+                after_start(server)
+            except Exception as exc:  # reported, and the server stops: it was asked for with this
+                failed.append(str(exc))
+                print(f"gb2 server: {exc}", file=sys.stderr, flush=True)
+                server.shutdown()
+
+        threading.Thread(target=run_after_start, name="gb2-after-start", daemon=True).start()
     server.serve_forever()
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
