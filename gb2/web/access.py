@@ -12,8 +12,9 @@ visits, through their browser) can reach a loopback port. So, as Jupyter does:
 * actions (POST) need a CSRF token bound to the session and, when the browser
   sends one, an Origin equal to this server's.
 
-Answers forbid framing, sniffing, caching and sending a Referer, and allow only
-this server's own scripts and styles.
+Answers forbid framing, sniffing, caching and sending a Referer to other sites (a
+same-origin one keeps the Origin header of form posts), and allow only this server's
+own scripts and styles.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ SECURITY_HEADERS = [
      b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),
     (b"cache-control", b"no-store"),
 ]  # fmt: skip
 REFUSED = "gb2 web: refused. Open the address with the token that gb2_web printed.\n"
