@@ -156,33 +156,35 @@ def project_counts(dx: DiracX, owner: str, projects: Iterable[str] = (), days: i
     return counts
 
 
-def project_times(dx: DiracX, owner: str, projects: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
-    """(first submission, last update) of each project: two one-row searches each, in parallel."""
+def project_times(dx: DiracX, owner: str, projects: Iterable[str], *,
+                  submitted: bool = True) -> dict[str, tuple[str | None, str | None]]:  # fmt: skip
+    """(first submission, last update) of each project: a one-row search for each, in parallel
+    (the first submission is left None with ``submitted=False``, which saves half the searches)."""
 
     def times(project: str) -> tuple[str | None, str | None]:
         base = [{"parameter": "Owner", "operator": "eq", "value": owner},
                 {"parameter": "JobGroup", "operator": "eq", "value": project}]  # fmt: skip
-        first = dx.search(["SubmissionTime"], base, [{"parameter": "SubmissionTime", "direction": "asc"}], per_page=1)
+        first = None
+        if submitted:
+            rows = dx.search(["SubmissionTime"], base, [{"parameter": "SubmissionTime", "direction": "asc"}],
+                             per_page=1).rows  # fmt: skip
+            first = rows[0]["SubmissionTime"] if rows else None
         last = dx.search(["LastUpdateTime"], base, [{"parameter": "LastUpdateTime", "direction": "desc"}], per_page=1)
-        return (first.rows[0]["SubmissionTime"] if first.rows else None,
-                last.rows[0]["LastUpdateTime"] if last.rows else None)  # fmt: skip
+        return first, (last.rows[0]["LastUpdateTime"] if last.rows else None)
 
     names = list(projects)
     with ThreadPoolExecutor(max_workers=8) as pool:
         return dict(zip(names, pool.map(times, names), strict=True))
 
 
-def summaries_of(dx: DiracX, owner: str, counts: dict[str, dict[str, int]]) -> list[ProjectSummary]:
-    """Summaries of the projects in ``counts`` (from :func:`project_counts`), oldest first."""
+def project_summaries(dx: DiracX, owner: str, projects: Iterable[str] = (), days: int = 30) -> list[ProjectSummary]:
+    """One summary per project, oldest first: counts from one server-side grouping, times from two
+    small searches each."""
+    counts = project_counts(dx, owner, projects, days)
     stamps = project_times(dx, owner, sorted(counts))
     summaries = [ProjectSummary(p, owner, counts[p], *stamps[p]) for p in sorted(counts)]
     summaries.sort(key=lambda s: s.submitted or "")
     return summaries
-
-
-def project_summaries(dx: DiracX, owner: str, projects: Iterable[str] = (), days: int = 30) -> list[ProjectSummary]:
-    """One summary per project: counts from one server-side grouping, times from two small searches each."""
-    return summaries_of(dx, owner, project_counts(dx, owner, projects, days))
 
 
 def wait_until_final(

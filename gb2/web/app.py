@@ -12,6 +12,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -174,7 +175,7 @@ class WebApp:
         except Gb2Error as exc:
             return self.error(request, exc)
         key = self.notice(actions.outcome_text(outcome))
-        return RedirectResponse(f"/p/{p['project']}?notice={key}", status_code=303)
+        return RedirectResponse(f"/p/{quote(p['project'])}?notice={key}", status_code=303)
 
 
 def create_app(session: Any, access: Access, *, live_seconds: float = 3.0) -> Starlette:

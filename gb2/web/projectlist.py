@@ -2,8 +2,8 @@
 
 Counts for every project come from one server-side summary grouped by JobGroup
 and Status (:func:`gb2.jobs.status.project_counts`), whatever the number of jobs;
-the filters are applied to them, and only the projects shown get their first
-submission and last update (two one-row searches each).
+the filters are applied to them, and only the projects shown get their last
+update (a one-row search each).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from markupsafe import Markup
 
 from gb2.jobs.states import SCOUTING
-from gb2.jobs.status import ProjectSummary, project_counts, summaries_of
+from gb2.jobs.status import ProjectSummary, project_counts, project_times
 from gb2.web.filters import ProjectFilter
 from gb2.web.plots import progress_bar
 
@@ -87,11 +87,15 @@ class ProjectList:
 
 
 def project_list(session: Any, flt: ProjectFilter) -> ProjectList:
-    """The user's projects of the last ``flt.days`` days that pass the filter, newest first."""
+    """The user's projects of the last ``flt.days`` days that pass the filter, the most recently
+    updated first."""
     dx = session.diracx
     owner = session.username
     counts = project_counts(dx, owner, days=flt.days)
-    kept = {p: c for p, c in counts.items() if flt.matches(p, ProjectRow(ProjectSummary(p, owner, c)).state)}
-    rows = [ProjectRow(s) for s in summaries_of(dx, owner, kept)]
-    rows.sort(key=lambda r: r.summary.submitted or "", reverse=True)
+    rows = [ProjectRow(ProjectSummary(p, owner, c)) for p, c in sorted(counts.items())]
+    rows = [r for r in rows if flt.matches(r.name, r.state)]
+    times = project_times(dx, owner, [r.name for r in rows], submitted=False)
+    for row in rows:
+        row.summary.last_update = times[row.name][1]
+    rows.sort(key=lambda r: (r.summary.last_update or "", r.name), reverse=True)
     return ProjectList(rows, len(counts))
