@@ -43,11 +43,6 @@ class CauseGroup:
     def worth_retrying(self) -> bool:
         return self.cause not in NOT_WORTH_RETRYING
 
-    def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "cause": self.cause, "advice": self.advice, "count": self.count,
-                "sites": dict(self.sites.most_common()), "reasons": dict(self.reasons.most_common()),
-                "examples": self.examples, "worth_retrying": self.worth_retrying}  # fmt: skip
-
 
 def _fatal(selection: Selection) -> list[dict[str, Any]]:
     return [*selection.conditions(), {"parameter": "Status", "operator": "in", "values": sorted(FATAL_STATES)}]

@@ -26,10 +26,6 @@ class StatusRecord:
     time: str
     source: str
 
-    def as_json(self) -> dict[str, str]:
-        return {"status": self.status, "minor_status": self.minor_status,
-                "application_status": self.application_status, "time": self.time, "source": self.source}  # fmt: skip
-
 
 @dataclass
 class Attempt:

@@ -35,9 +35,6 @@ class Timeline:
     def empty(self) -> bool:
         return not self.times
 
-    def as_json(self) -> dict[str, Any]:
-        return {"times": [t.isoformat() for t in self.times], "counts": self.counts}
-
 
 def _time(text: Any) -> float | None:
     if not text:

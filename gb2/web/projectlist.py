@@ -69,21 +69,11 @@ class ProjectRow:
     def percent_done(self) -> int:
         return int(100 * self.columns["Done"] / self.total) if self.total else 0
 
-    @property
-    def statuses(self) -> list[tuple[str, int]]:
-        """Every DIRAC status the project's jobs are in, biggest first."""
-        return sorted(((s, n) for s, n in self.summary.counts.items() if n), key=lambda x: (-x[1], x[0]))
-
 
 @dataclass
 class ProjectList:
     rows: list[ProjectRow]
     found: int  # projects in the time window, before the filter
-
-    def as_json(self) -> dict[str, Any]:
-        return {"found": self.found, "shown": len(self.rows),
-                "projects": [{**r.summary.as_json(), "state": r.state, "columns": r.columns,
-                              "failure_rate": r.failure_rate} for r in self.rows]}  # fmt: skip
 
 
 def project_list(session: Any, flt: ProjectFilter) -> ProjectList:
