@@ -30,6 +30,7 @@ TOOLS: dict[str, tuple[str, str]] = {
     "gb2_ds_query_dataset": ("commands.ds_query_dataset", "Dataset metadata: searcher keys, files, events, SEs"),
     "gb2_ds_collection": ("commands.ds_collection", "Your own collections of datasets: create, add, remove, delete"),
     "gb2_check_release": ("commands.check_release", "List the basf2 releases the grid offers, or check one"),
+    "gb2_web": ("commands.web", "A web view of your projects, for the browser and the phone"),
     "gb2_mock_server": ("commands.mock_server", "Run the embedded grid server in the foreground"),
     "gb2_config": ("commands.config", "Show or change profiles (embedded or real servers)"),
     "gb2": ("commands.umbrella", "Run any gb2 tool: gb2 <tool> args; alone, list tools"),

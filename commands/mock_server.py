@@ -33,11 +33,16 @@ can read: other accounts on this machine cannot log in.
               help="Seconds between a running job's heartbeats (default 30).")
 @click.option("--stall-seconds", type=click.FloatRange(0.1), default=None,
               help="A job silent this long is Stalled, and Failed after as long again (default 600).")
+@click.option("--web", is_flag=True,
+              help="[gb2] Also serve gb2_web's view of the first user's projects: its address, "
+                   "with its one-time key, is the second line of output.")
+@click.option("--web-port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="[gb2] Port of the --web view on 127.0.0.1 (0: any free port).")
 @click.option("--public-url", default=None, metavar="URL",
               help="Base URL of a proxy in front of this server: storage, sandbox and login URLs "
                    "handed out through it carry it, so downloads go through the proxy too.")
 def cli(port, host, data_dir, users, workers, no_engine, idle_timeout, heartbeat_seconds, stall_seconds,  # type: ignore[no-untyped-def]
-        public_url) -> int:  # fmt: skip
+        web, web_port, public_url) -> int:  # fmt: skip
     from gb2.errors import BadInput
     from gb2.server.__main__ import create_server, serve
     from gb2.server.runner import ServerAlreadyRunning
@@ -65,5 +70,12 @@ def cli(port, host, data_dir, users, workers, no_engine, idle_timeout, heartbeat
         server = create_server(argv)
     except ServerAlreadyRunning as exc:
         raise BadInput(f"{exc}: stop it first (gb2_config server stop) or use another --data-dir") from None
-    serve(server)
-    return 0
+    after_start = None
+    if web:
+
+        def after_start(server):  # type: ignore[no-untyped-def]
+            from gb2.web.mock import serve_mock_view
+
+            serve_mock_view(server, port=web_port)
+
+    return serve(server, after_start)

@@ -36,7 +36,8 @@ _gb2_options() {
         'gb2_ds_collection delete') echo '-f --force --json --debug --profile -h --help' ;;
         'gb2_ds_collection remove') echo '--json --debug --profile -h --help' ;;
         gb2_check_release) echo '--json --debug --profile -h --help' ;;
-        gb2_mock_server) echo '--port --host --data-dir --user --workers --no-engine --idle-timeout --heartbeat-seconds --stall-seconds --public-url -h --help' ;;
+        gb2_web) echo '--port --open --debug --profile -h --help' ;;
+        gb2_mock_server) echo '--port --host --data-dir --user --workers --no-engine --idle-timeout --heartbeat-seconds --stall-seconds --web --web-port --public-url -h --help' ;;
         gb2_config) echo '--json -h --help' ;;
         'gb2_config add') echo '--diracx --rucio --rucio-auth --rucio-account --rucio-username --rucio-password-env --rucio-password-file --login-secret-file --group --site --use -h --help' ;;
         'gb2_config gbasf2-setup') echo '-h --help' ;;
@@ -86,6 +87,7 @@ _gb2_positional() {
         'gb2_ds_collection delete') echo values ;;
         'gb2_ds_collection remove') echo values ;;
         gb2_check_release) echo values ;;
+        gb2_web) echo none ;;
         gb2_mock_server) echo none ;;
         'gb2_config add') echo values ;;
         'gb2_config gbasf2-setup') echo none ;;
@@ -220,6 +222,8 @@ _gb2_values() {
         "gb2_ds_collection delete --profile") echo __value__ ;;
         "gb2_ds_collection remove --profile") echo __value__ ;;
         "gb2_check_release --profile") echo __value__ ;;
+        "gb2_web --port") echo __value__ ;;
+        "gb2_web --profile") echo __value__ ;;
         "gb2_mock_server --port") echo __value__ ;;
         "gb2_mock_server --host") echo __value__ ;;
         "gb2_mock_server --data-dir") echo __files__ ;;
@@ -228,6 +232,7 @@ _gb2_values() {
         "gb2_mock_server --idle-timeout") echo __value__ ;;
         "gb2_mock_server --heartbeat-seconds") echo __value__ ;;
         "gb2_mock_server --stall-seconds") echo __value__ ;;
+        "gb2_mock_server --web-port") echo __value__ ;;
         "gb2_mock_server --public-url") echo __value__ ;;
         "gb2_config add --diracx") echo __value__ ;;
         "gb2_config add --rucio") echo __value__ ;;
@@ -249,7 +254,7 @@ _gb2_complete() {
     local cmd="${COMP_WORDS[0]##*/}" first=1
     if [[ "$cmd" == gb2 ]]; then
         if (( COMP_CWORD == 1 )); then
-            COMPREPLY=( $(compgen -W "gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list ds_verify ds_put ds_cp check_quota ds_query_dataset ds_collection check_release mock_server config" -- "$cur") )
+            COMPREPLY=( $(compgen -W "gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list ds_verify ds_put ds_cp check_quota ds_query_dataset ds_collection check_release web mock_server config" -- "$cur") )
             return
         fi
         cmd="${COMP_WORDS[1]}"; [[ "$cmd" == gb2_* || "$cmd" == gbasf2 ]] || cmd="gb2_$cmd"; first=2
@@ -285,4 +290,4 @@ _gb2_complete() {
     fi
 }
 
-complete -o filenames -F _gb2_complete gbasf2 gb2_proxy_init gb2_proxy_info gb2_proxy_destroy gb2_job_status gb2_job_reschedule gb2_job_kill gb2_job_delete gb2_job_output gb2_project_summary gb2_project_analysis gb2_ds_list gb2_ds_search gb2_ds_get gb2_diagnostic gb2_ds_query_file gb2_ds_rep gb2_ds_rep_status gb2_ds_rm gb2_se_list gb2_ds_verify gb2_ds_put gb2_ds_cp gb2_check_quota gb2_ds_query_dataset gb2_ds_collection gb2_check_release gb2_mock_server gb2_config gb2
+complete -o filenames -F _gb2_complete gbasf2 gb2_proxy_init gb2_proxy_info gb2_proxy_destroy gb2_job_status gb2_job_reschedule gb2_job_kill gb2_job_delete gb2_job_output gb2_project_summary gb2_project_analysis gb2_ds_list gb2_ds_search gb2_ds_get gb2_diagnostic gb2_ds_query_file gb2_ds_rep gb2_ds_rep_status gb2_ds_rm gb2_se_list gb2_ds_verify gb2_ds_put gb2_ds_cp gb2_check_quota gb2_ds_query_dataset gb2_ds_collection gb2_check_release gb2_web gb2_mock_server gb2_config gb2

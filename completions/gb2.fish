@@ -290,6 +290,13 @@ complete -c gb2_check_release -l debug -d 'Show tracebacks on errors'
 complete -c gb2_check_release -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
 complete -c gb2_check_release -s h -l help -d 'Show help'
 
+complete -c gb2_web -f
+complete -c gb2_web -l port -r -d 'Port on 127.0.0.1 (0: any free port)'
+complete -c gb2_web -l open -d 'Open the view in your web browser'
+complete -c gb2_web -l debug -d 'Show tracebacks on errors'
+complete -c gb2_web -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_web -s h -l help -d 'Show help'
+
 complete -c gb2_mock_server -f
 complete -c gb2_mock_server -l port -r -d 'Port (0: any free port)'
 complete -c gb2_mock_server -l host -r -d 'Address to bind'
@@ -300,6 +307,8 @@ complete -c gb2_mock_server -l no-engine -d 'Accept jobs without running them'
 complete -c gb2_mock_server -l idle-timeout -r -d 'Stop after this many idle seconds (0: never)'
 complete -c gb2_mock_server -l heartbeat-seconds -r -d 'Seconds between a running job'"'"'s heartbeats (default 30)'
 complete -c gb2_mock_server -l stall-seconds -r -d 'A job silent this long is Stalled, and Failed after as long again (default 600)'
+complete -c gb2_mock_server -l web -d 'Also serve gb2_web'"'"'s view of the first user'"'"'s projects: its address, with its one-time key, is the second line of output'
+complete -c gb2_mock_server -l web-port -r -d 'Port of the --web view on 127.0.0.1 (0: any free port)'
 complete -c gb2_mock_server -l public-url -r -d 'Base URL of a proxy in front of this server: storage, sandbox and login URLs handed out through it carry it, so downloads go through the proxy too'
 complete -c gb2_mock_server -s h -l help -d 'Show help'
 
@@ -327,4 +336,4 @@ complete -c gb2_config -n '__fish_seen_subcommand_from server' -l profile -r -d 
 complete -c gb2_config -n '__fish_seen_subcommand_from site' -l unset -d 'Forget the site (guess it again)'
 complete -c gb2_config -n '__fish_seen_subcommand_from site' -l profile -r -d 'The profile (default: the active one)'
 
-complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list ds_verify ds_put ds_cp check_quota ds_query_dataset ds_collection check_release mock_server config'
+complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list ds_verify ds_put ds_cp check_quota ds_query_dataset ds_collection check_release web mock_server config'

@@ -319,6 +319,19 @@ class DiracX:
             for future in futures:
                 yield from future.result().rows
 
+    def status_history(self, job_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+        """Each job's status records, oldest first (``Status``, ``MinorStatus``, ``ApplicationStatus``,
+        ``StatusTime``, ``Source``): DiracX's ``LoggingInfo`` pseudo-parameter of the search,
+        a thousand jobs per request."""
+        ids = sorted({int(j) for j in job_ids})
+        history: dict[int, list[dict[str, Any]]] = {}
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            condition = [{"parameter": "JobID", "operator": "in", "values": chunk}]
+            for row in self.iter_search(["JobID", "LoggingInfo"], condition, per_page=len(chunk)):
+                history[int(row["JobID"])] = list(row.get("LoggingInfo") or [])
+        return history
+
     def summary(self, grouping: list[str], search: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
         body = {"grouping": grouping, "search": search or []}
         return self._call("POST", "/api/jobs/summary", idempotent=True, json=body).json()

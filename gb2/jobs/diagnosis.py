@@ -13,11 +13,9 @@ the CPU time asked for, a lost worker, or a kill.
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,7 +25,6 @@ from gb2.jobs.states import FATAL_STATES, Minor
 from gb2.jobs.status import Selection, check_named
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
-LOG_FILES = ("Script1_basf2helper.py.log", "std.err", "std.out")
 TAIL_LINES = 15
 MAX_CLOCK_SKEW = 60.0  # seconds; more and tokens look expired or not yet valid
 
@@ -138,7 +135,7 @@ def classify(status: str, minor: str, application: str) -> tuple[str, str]:
 
 
 def explain_failed_job(session: Any, job_id: int) -> FailedJob:
-    from gb2.jobs.output import fetch_one
+    from gb2.jobs.output import newest_log_tail
 
     dx = session.diracx
     check_named(dx, Selection(session.username, job_ids=(int(job_id),)))  # 5 if none, 4 if another user's
@@ -153,16 +150,7 @@ def explain_failed_job(session: Any, job_id: int) -> FailedJob:
     else:
         cause, advice = classify(job["Status"], job["MinorStatus"] or "", job["ApplicationStatus"] or "")
     result = FailedJob(job, cause, advice)
-    folder = Path(tempfile.mkdtemp(prefix="gb2-diagnostic-"))
-    try:
-        got = fetch_one(dx, int(job_id), folder / "sandbox")
-        if got is not None:
-            for name in LOG_FILES:
-                path = got / name
-                if path.is_file() and path.stat().st_size:
-                    result.log_name = name
-                    result.log_tail = path.read_text(errors="replace").splitlines()[-TAIL_LINES:]
-                    break
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    tail = newest_log_tail(dx, int(job_id), TAIL_LINES)
+    if tail is not None:
+        result.log_name, result.log_tail = tail
     return result

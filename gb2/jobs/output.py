@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ from gb2.jobs.states import FINAL_STATES
 
 SANDBOX_SE = "SB:SandboxSE|"
 PARALLEL = 8
+#: A job's logs, the most telling first: the basf2 helper's log, then standard error and output.
+LOG_FILES = ("Script1_basf2helper.py.log", "std.err", "std.out")
+TAIL_LINES = 15
 
 
 @dataclass
@@ -112,3 +116,20 @@ def fetch_outputs(
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         list(pool.map(one, jobs))
     return outcome
+
+
+def newest_log_tail(dx: DiracX, job_id: int, lines: int = TAIL_LINES) -> tuple[str, list[str]] | None:
+    """(file name, last lines) of the most telling non-empty log in the job's newest output
+    sandbox; None if it has no sandbox or no log. Unpacked in a private temporary folder."""
+    folder = Path(tempfile.mkdtemp(prefix="gb2-log-"))
+    try:
+        got = fetch_one(dx, int(job_id), folder / "sandbox")
+        if got is None:
+            return None
+        for name in LOG_FILES:
+            path = got / name
+            if path.is_file() and path.stat().st_size:
+                return name, path.read_text(errors="replace").splitlines()[-lines:]
+        return None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -62,6 +62,15 @@ def status_counts(dx: DiracX, selection: Selection) -> dict[str, int]:
     return counts
 
 
+def counts_by(dx: DiracX, selection: Selection, field: str) -> dict[str, dict[str, int]]:
+    """Jobs per value of ``field`` (e.g. ``Site``) and status, from one server-side summary."""
+    table: dict[str, dict[str, int]] = {}
+    for row in dx.summary([field, "Status"], selection.conditions()):
+        per_status = table.setdefault(str(row.get(field) or "Unknown"), {})
+        per_status[row["Status"]] = per_status.get(row["Status"], 0) + int(row["count"])
+    return table
+
+
 def summary_line_counts(statuses: dict[str, int] | Iterable[str]) -> dict[str, int]:
     """gbasf2's eight summary keys (Completed, Deleted, Done, Failed, Killed, Running, Stalled, Waiting)."""
     out = dict.fromkeys(SUMMARY_KEYS, 0)
@@ -135,27 +144,45 @@ def _parse(stamp: str) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
-def project_summaries(dx: DiracX, owner: str, projects: Iterable[str] = (), days: int = 30) -> list[ProjectSummary]:
-    """One summary per project: counts from one server-side grouping, times from two small searches each."""
+def project_counts(dx: DiracX, owner: str, projects: Iterable[str] = (), days: int = 30) -> dict[str, dict[str, int]]:
+    """Jobs per status of each project (the named ones, else those of the last ``days`` days),
+    from one server-side summary grouped by JobGroup and Status."""
     names = tuple(projects)
     since = None if names else datetime.now(timezone.utc) - timedelta(days=days)
     selection = Selection(owner, projects=names, since=since)
     counts: dict[str, dict[str, int]] = {}
     for row in dx.summary(["JobGroup", "Status"], selection.conditions()):
         counts.setdefault(row["JobGroup"], {})[row["Status"]] = int(row["count"])
-    found = sorted(counts)
+    return counts
+
+
+def project_times(dx: DiracX, owner: str, projects: Iterable[str], *,
+                  submitted: bool = True) -> dict[str, tuple[str | None, str | None]]:  # fmt: skip
+    """(first submission, last update) of each project: a one-row search for each, in parallel
+    (the first submission is left None with ``submitted=False``, which saves half the searches)."""
 
     def times(project: str) -> tuple[str | None, str | None]:
         base = [{"parameter": "Owner", "operator": "eq", "value": owner},
                 {"parameter": "JobGroup", "operator": "eq", "value": project}]  # fmt: skip
-        first = dx.search(["SubmissionTime"], base, [{"parameter": "SubmissionTime", "direction": "asc"}], per_page=1)
+        first = None
+        if submitted:
+            rows = dx.search(["SubmissionTime"], base, [{"parameter": "SubmissionTime", "direction": "asc"}],
+                             per_page=1).rows  # fmt: skip
+            first = rows[0]["SubmissionTime"] if rows else None
         last = dx.search(["LastUpdateTime"], base, [{"parameter": "LastUpdateTime", "direction": "desc"}], per_page=1)
-        return (first.rows[0]["SubmissionTime"] if first.rows else None,
-                last.rows[0]["LastUpdateTime"] if last.rows else None)  # fmt: skip
+        return first, (last.rows[0]["LastUpdateTime"] if last.rows else None)
 
+    names = list(projects)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        stamps = list(pool.map(times, found))
-    summaries = [ProjectSummary(p, owner, counts[p], *t) for p, t in zip(found, stamps, strict=True)]
+        return dict(zip(names, pool.map(times, names), strict=True))
+
+
+def project_summaries(dx: DiracX, owner: str, projects: Iterable[str] = (), days: int = 30) -> list[ProjectSummary]:
+    """One summary per project, oldest first: counts from one server-side grouping, times from two
+    small searches each."""
+    counts = project_counts(dx, owner, projects, days)
+    stamps = project_times(dx, owner, sorted(counts))
+    summaries = [ProjectSummary(p, owner, counts[p], *stamps[p]) for p in sorted(counts)]
     summaries.sort(key=lambda s: s.submitted or "")
     return summaries
 

@@ -9,7 +9,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from gb2.paths import data_dir
 
@@ -85,7 +89,7 @@ def create_server(argv: list[str] | None = None):  # type: ignore[no-untyped-def
         raise BadInput(f"cannot start the server: {exc.strerror or exc}") from None
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, after_start: Callable[[Any], None] | None = None) -> int:
     from gb2.errors import Gb2Error
     from gb2.server.runner import ServerAlreadyRunning
 
@@ -97,16 +101,32 @@ def main(argv: list[str] | None = None) -> int:
     except Gb2Error as exc:
         print(f"gb2 server: {exc}", file=sys.stderr)
         return 2
-    serve(server)
-    return 0
+    return serve(server, after_start)
 
 
-def serve(server) -> None:  # type: ignore[no-untyped-def]
-    """Announce the URL (first line of stdout) and serve until stopped."""
+def serve(server, after_start: Callable[[Any], None] | None = None) -> int:  # type: ignore[no-untyped-def]
+    """Announce the URL (first line of stdout) and serve until stopped. ``after_start(server)``
+    runs in a thread once the server answers (gb2_mock_server --web); if it fails, the server
+    stops and the exit code is 1."""
     settings = server.settings
     print(server.url, flush=True)
     print(f"gb2 server: logins are approved only with the secret in {settings.login_secret_path}", file=sys.stderr)
+    failed: list[str] = []
+    if after_start is not None:
+
+        def run_after_start() -> None:
+            while not server.started:
+                time.sleep(0.02)
+            try:
+                after_start(server)
+            except Exception as exc:  # reported, and the server stops: it was asked for with this
+                failed.append(str(exc))
+                print(f"gb2 server: {exc}", file=sys.stderr, flush=True)
+                server.shutdown()
+
+        threading.Thread(target=run_after_start, name="gb2-after-start", daemon=True).start()
     server.serve_forever()
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -85,6 +85,14 @@ class EmbeddedServer:
             time.sleep(0.01)
         return self
 
+    @property
+    def started(self) -> bool:
+        return bool(self._server.started)
+
+    def shutdown(self) -> None:
+        """Ask a server running in the foreground to stop (from another thread)."""
+        self._server.should_exit = True
+
     def stop(self) -> None:
         self._server.should_exit = True
         if self._thread is not None:

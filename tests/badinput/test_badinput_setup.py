@@ -74,6 +74,15 @@ CASES = [
     case("gb2_mock_server", "--idle-timeout", "-1", code=2, message="--idle-timeout"),
     case("gb2_mock_server", "--data-dir", "{in}/binary.bin", code=2, message="binary.bin"),
     case("gb2_mock_server", "--data-dir", "", code=2, message="--data-dir", id="gb2_mock_server --data-dir empty"),
+    case("gb2_mock_server", "--web-port", "70000", "--web", code=2, message="--web-port"),
+    # gb2_web (every case fails before the view starts)
+    case("gb2_web", "--port", "70000", code=2, message="--port"),
+    case("gb2_web", "--port", "web", code=2, message="--port"),
+    case("gb2_web", "--port", "-1", code=2, message="--port"),
+    case("gb2_web", "extra", code=2, message="unexpected extra argument"),
+    case("gb2_web", "--bogus", code=2, message="No such option"),
+    case("gb2_web", "--profile", "nosuch", code=2, message="unknown profile 'nosuch'"),
+    case("gb2_web", "--profile", "../x", code=2, message="invalid profile name"),
     # the umbrella
     case("gb2", "frobnicate", code=2, message="unknown tool 'frobnicate'"),
     case("gb2", "", code=2, message="unknown tool ''", id="gb2 empty tool"),

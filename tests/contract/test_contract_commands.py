@@ -191,24 +191,31 @@ def test_gb2_commands_against_the_real_servers(user, logged_in, official_dataset
     assert gone.returncode == 5, gone.stdout + gone.stderr
 
 
-def test_job_control_commands_against_real_diracx(user, logged_in, tmp_path):
-    """gb2_job_output, gb2_job_reschedule, gb2_job_kill, gb2_project_analysis and gb2_job_delete on real DiracX."""
+def one_failed_one_running(user, alice: DiracX, project: str, tmp_path: Path, message: str) -> list[int]:  # type: ignore[no-untyped-def]
+    """A project of three jobs submitted with gbasf2; then the job wrapper's part (real DiracX runs
+    no jobs): the first fails and leaves a log saying ``message``, the second runs, the third waits."""
     from gb2.jobs.sandbox import make_archive
 
-    project = f"ctl{run_id()}"
     submitted = gb2(user, "gbasf2", str(EXAMPLES / "mc_generation.py"), "-p", project, "-s", RELEASE,
                     "--repetition", "3", "--force", "--json")  # fmt: skip
     assert submitted.returncode == 0, submitted.stderr
-    alice = logged_in
     failed, running, waiting = json.loads(submitted.stdout)["job_ids"]
-    # The job wrapper's part: one job fails and leaves its logs, one runs.
     log = tmp_path / "Script1_basf2helper.py.log"
-    log.write_text("[FATAL] RuntimeError: broken analysis\n")
+    log.write_text(f"[FATAL] RuntimeError: {message}\n")
     pfn = alice.upload_sandbox(make_archive([(log, log.name)]))
     for state in ("Checking", "Waiting", "Matched", "Running"):
         alice.set_job_status([failed, running], status=state, source="JobWrapper")
     alice.set_job_status([failed], status="Failed", minor="Application Finished With Errors", source="JobWrapper")
     alice.assign_output_sandbox(failed, pfn)
+    return [failed, running, waiting]
+
+
+def test_job_control_commands_against_real_diracx(user, logged_in, tmp_path):
+    """gb2_job_output, gb2_job_reschedule, gb2_job_kill, gb2_project_analysis and gb2_job_delete on real DiracX."""
+    project = f"ctl{run_id()}"
+    alice = logged_in
+    failed, running, waiting = one_failed_one_running(user, alice, project, tmp_path, "broken analysis")
+    log = tmp_path / "Script1_basf2helper.py.log"
 
     logs = gb2(user, "gb2_job_output", "-p", project, "--status", "Failed", "--dir", str(tmp_path), "--json")
     assert logs.returncode == 0, logs.stdout + logs.stderr

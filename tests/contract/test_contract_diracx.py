@@ -175,6 +175,30 @@ def test_job_wrapper_walks_the_state_machine(alice):
     assert history[0] == "Received" and history[-3:] == ["Running", "Completing", "Done"]
 
 
+def test_status_history_of_several_jobs_and_their_attempts(alice):
+    """DiracX.status_history (the LoggingInfo pseudo-parameter, many jobs per call), read as gb2's
+    history: records in order with times, split into attempts at a reschedule."""
+    from gb2.jobs.history import attempts, records
+    from gb2.jobs.states import Minor
+
+    group = f"hist{run_id()}"
+    first, second = (j["JobID"] for j in alice.submit_jdl([job_jdl(n, group) for n in ("h1", "h2")]))
+    for status, minor in (("Checking", "JobSanity"), ("Waiting", "Pilot Agent Submission"), ("Matched", "Assigned"),
+                          ("Running", "Application")):  # fmt: skip
+        alice.set_job_status([first], status=status, minor=minor, source="JobWrapper")
+    alice.set_job_status([first], status="Failed", minor="Application Finished With Errors", source="JobWrapper")
+    alice.reschedule([first])
+    raw = alice.status_history([second, first, 999_999_999])
+    assert set(raw) == {first, second}
+    history = records(raw[first])
+    assert [h.status for h in history][:6] == ["Received", "Checking", "Waiting", "Matched", "Running", "Failed"]
+    assert all(h.time and h.source for h in history) and history[5].minor_status == "Application Finished With Errors"
+    runs = attempts(history)
+    assert len(runs) == 2 and runs[0].last.status == "Failed"
+    assert runs[1].records[0].minor_status == Minor.RESCHEDULED
+    assert [h.status for h in records(raw[second])] == ["Received"]
+
+
 def test_force_needs_job_administrator(dx, alice):
     job = alice.submit_jdl([job_jdl("forced", f"f{run_id()}")])[0]["JobID"]
     with pytest.raises(Forbidden):
