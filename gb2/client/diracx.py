@@ -10,16 +10,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from gb2 import DIRACX_CLIENT_ID
-from gb2.client.http import Api, log_retry, raise_for_response
+from gb2.client.http import Api, Response, log_retry, raise_for_response
 from gb2.client.tokens import TokenStore, claims
 from gb2.errors import (
     AuthError,
@@ -29,7 +26,9 @@ from gb2.errors import (
     ServerUnreachable,
     TokenExpired,
 )
-from gb2.jobs.sandbox import sha256_hex
+
+if TYPE_CHECKING:
+    import httpx
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 #: DiracX caps ``per_page`` at 10,000.
@@ -143,7 +142,7 @@ class DiracX:
         self._cached = self._refresh_locked(data)
         return self._cached
 
-    def _call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
+    def _call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> Response:
         """A request with our token; on a 401, refresh once and try again."""
         try:
             return self.api.request(method, path, idempotent=idempotent, **kwargs)
@@ -311,6 +310,8 @@ class DiracX:
         pages = (first.total + per_page - 1) // per_page
         if pages <= 1:
             return
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
             futures = [
                 pool.submit(self.search, parameters, search, sort, page=p, per_page=per_page)
@@ -383,6 +384,8 @@ class DiracX:
         """Upload an archive (deduplicated by checksum); returns its ``SB:`` PFN."""
         if not data:
             raise BadInput("refusing to upload an empty sandbox")
+        from gb2.jobs.sandbox import sha256_hex
+
         info = {"checksum_algorithm": "sha256", "checksum": sha256_hex(data), "size": len(data), "format": fmt}
         grant = self._call("POST", "/api/jobs/sandbox", idempotent=True, json=info).json()
         if grant.get("url"):
@@ -419,7 +422,7 @@ class DiracX:
         self._call("POST", "/api/jobs/sandbox/unassign", idempotent=True, json={"job_ids": [int(j) for j in job_ids]})
 
 
-def _oauth_error(response: httpx.Response) -> str:
+def _oauth_error(response: Response) -> str:
     try:
         body = response.json()
     except ValueError:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -173,6 +172,10 @@ def project_times(dx: DiracX, owner: str, projects: Iterable[str], *,
         return first, (last.rows[0]["LastUpdateTime"] if last.rows else None)
 
     names = list(projects)
+    if len(names) <= 1:  # no threads (nor their connections) for one project
+        return {name: times(name) for name in names}
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=8) as pool:
         return dict(zip(names, pool.map(times, names), strict=True))
 
