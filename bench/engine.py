@@ -57,11 +57,12 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=100)
     parser.add_argument("--search-jobs", type=int, default=10000)
     args = parser.parse_args()
+    from gb2 import LOGIN_SECRET_FILE
     from gb2.client.diracx import DiracX
     from gb2.client.tokens import TokenStore
     from gb2.jobs import jdl
     from gb2.jobs.submit import Submitter
-    from tests.helpers import browser_approval
+    from gb2.login import secret_approval
 
     work = Path(tempfile.mkdtemp(prefix="gb2-bench-engine-"))
     baseline = median(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), 10)
@@ -71,7 +72,7 @@ def main() -> int:
     print(f"server start, fresh data dir        {first * 1000:8.0f} ms  (includes seeding the sample grid)")
     try:
         dx = DiracX(url, TokenStore(work / "tokens.json"))
-        dx.login("vo:belle group:belle", browser_approval("alice"), interval=0.05)
+        dx.login("vo:belle group:belle", secret_approval(work / "grid" / LOGIN_SECRET_FILE, "alice"), interval=0.05)
         names = [f"t_{i:05d}" for i in range(args.jobs)]
         texts = [jdl.dumps({"Executable": "/bin/true", "JobName": n, "JobGroup": "trivial", "JobType": "User"}) for n in names]
         start = time.perf_counter()
@@ -95,7 +96,7 @@ def main() -> int:
     proc, url, _ = start_server(work / "search", "--no-engine")
     try:
         dx = DiracX(url, TokenStore(work / "tokens2.json"))
-        dx.login("vo:belle group:belle", browser_approval("alice"), interval=0.05)
+        dx.login("vo:belle group:belle", secret_approval(work / "search" / LOGIN_SECRET_FILE, "alice"), interval=0.05)
         names = [f"s_{i:05d}" for i in range(args.search_jobs)]
         texts = [jdl.dumps({"Executable": "x", "JobName": n, "JobGroup": "many", "JobType": "User"}) for n in names]
         Submitter(dx, "alice", "many").submit(texts, names)

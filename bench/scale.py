@@ -62,7 +62,7 @@ def main() -> int:
         config.profiles["bench"] = Profile("bench", "remote", diracx_url=server.url, rucio_url=f"{server.url}/rucio")
         config.save()
         dx = DiracX(server.url, TokenStore.for_profile("bench"))
-        dx.login("vo:belle group:belle", browser_approval("alice"), interval=0.05)
+        dx.login("vo:belle group:belle", browser_approval(server, "alice"), interval=0.05)
 
         def jdls(start: int, stop: int) -> tuple[list[str], list[str]]:
             names = [f"big_{i:06d}" for i in range(start, stop)]

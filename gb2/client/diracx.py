@@ -87,6 +87,7 @@ class DiracX:
         self.tokens = tokens
         self._fixed_token = access_token
         self._cached: dict[str, Any] | None = None
+        self._config: dict[str, Any] | None = None
         self._refresh_lock = threading.Lock()
         self.api = Api("DiracX", self.base_url, self._auth_headers, client, revive)
 
@@ -254,8 +255,11 @@ class DiracX:
         return claims(self.access_token())
 
     def config(self) -> dict[str, Any]:
-        """``GET /api/config/``: the grid's configuration (DIRAC's CS) as DiracX serves it."""
-        return self._call("GET", "/api/config/", idempotent=True).json()
+        """``GET /api/config/``: the grid's configuration (DIRAC's CS) as DiracX serves it; read once
+        per client (a command's release check and its submission share one request)."""
+        if self._config is None:
+            self._config = self._call("GET", "/api/config/", idempotent=True).json()
+        return self._config
 
     # -- jobs ------------------------------------------------------------------------
     def submit_jdl(self, jdls: list[str]) -> list[dict[str, Any]]:

@@ -37,6 +37,8 @@ from gb2 import __version__
 USER_AGENT = f"gb2/{__version__}"
 #: Longest wait for a connection to open (the read timeout may be longer).
 CONNECT_TIMEOUT = 10.0
+#: Bytes read at a time from a streamed body.
+LINE_BLOCK = 256 * 1024
 
 
 def http_timeout() -> float:
@@ -310,15 +312,23 @@ class Response:
         if raw is None:
             return
         encoding = self.encoding
+        rest = b""
         try:
-            while line := raw.readline():
-                yield line.decode(encoding, errors="replace").rstrip("\r\n")
+            # Blocks as they arrive, split here: reading line by line through http.client's
+            # chunked decoding costs more than parsing the lines (100,000 replicas in a listing).
+            while block := raw.read1(LINE_BLOCK):
+                lines = (rest + block).split(b"\n")
+                rest = lines.pop()
+                for line in lines:
+                    yield line.decode(encoding, errors="replace").rstrip("\r")
         except (OSError, http.client.HTTPException) as exc:
             self.close()
             raise _lost(exc) from exc
         if raw.length:  # the server closed before sending the length it announced
             self.close()
             raise RemoteProtocolError(f"the body ended {raw.length} bytes early")
+        if rest:
+            yield rest.decode(encoding, errors="replace").rstrip("\r")
         self._content = b""
         self._done()
 

@@ -444,15 +444,17 @@ def build_jdls(plan: Plan, sandbox_entries: list[str]) -> list[str]:
     options = f" --basf2opt={shlex.quote(r.basf2opt)}" if r.basf2opt else ""
     texts = []
     has_inputs = any(job.inputs for job in plan.jobs)
+    shared = jdl.Template(base)  # the attributes every job has are written once
+    steering = shlex.quote(r.steering.name)
     for job in plan.jobs:
-        attrs = dict(base)
+        attrs: dict[str, Any] = {}
         seed = f" --random-seed {shlex.quote(job.seed)}" if job.seed else ""
-        attrs["Arguments"] = (f"--steering {shlex.quote(r.steering.name)} --output-lpn {plan.output_lpn} "
+        attrs["Arguments"] = (f"--steering {steering} --output-lpn {plan.output_lpn} "
                               f"--index {job.index}{options}{seed} --release {r.release}")  # fmt: skip
         attrs["JobName"] = plan.job_name(job.index)
         if has_inputs:
             attrs["InputData"] = [f"LFN:{f.name}" for f in job.inputs]
-        texts.append(jdl.dumps(attrs))
+        texts.append(shared.dumps(attrs))
     return texts
 
 

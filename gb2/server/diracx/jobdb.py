@@ -153,6 +153,22 @@ class Caller:
         return "JobAdministrator" in self.properties
 
 
+_ABSENT = object()
+
+
+def _bracketed(text: str) -> str:
+    """A JDL as DiracX keeps it: with its outer brackets (they are optional on the wire)."""
+    stripped = text.strip()
+    return stripped if stripped.startswith("[") and stripped.endswith("]") else f"[{stripped}]"
+
+
+def _next_job_id(c: sqlite3.Connection) -> int:
+    """The JobID the next job gets (inside a write transaction, which holds the database):
+    JobIDs are never reused, as SQLite's AUTOINCREMENT keeps them."""
+    row = c.execute("SELECT seq FROM sqlite_sequence WHERE name='jobs'").fetchone()
+    return (int(row[0]) if row else 0) + 1
+
+
 class JobDB:
     """Job storage and the operations DiracX's job routes perform."""
 
@@ -187,12 +203,19 @@ class JobDB:
 
     # -- submission ------------------------------------------------------------------
     def submit(self, caller: Caller, texts: Sequence[str]) -> list[dict[str, Any]]:
+        """Insert a bulk or parametric submission, all or nothing (one transaction).
+
+        The JDLs are parsed together (:func:`gb2.jobs.jdl.parse_many`), each job's rows go
+        in with one statement per table, and a job's original JDL is the text as sent (as
+        DiracX keeps it; a parametric job's is its expanded description)."""
         if "NormalUser" not in caller.properties:
             raise ApiError(403, "Forbidden")
         if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
             raise ApiError(422, "The body must be a non-empty list of JDL strings")
+        if len(texts) > self.max_jobs_per_submission:  # before parsing: no work for a refused request
+            raise ApiError(400, f"Normal user cannot submit more than {self.max_jobs_per_submission} jobs at once")
         try:
-            ads = [jdl.parse(t) for t in texts]
+            ads = jdl.parse_many(texts)
         except jdl.JDLError as exc:
             raise ApiError(400, "JDL syntax error") from exc
         parametric = False
@@ -212,37 +235,44 @@ class JobDB:
         if len(shapes) > 1:
             raise ApiError(400, "JDL syntax error")
         status, minor = (SUBMITTING, Minor.BULK_CONFIRMATION) if parametric else (RECEIVED, Minor.JOB_ACCEPTED)
+        originals = [jdl.dumps(ad) for ad in ads] if parametric else [_bracketed(t) for t in texts]
         prepared = [self._prepare(caller, ad) for ad in ads]
+        lines: dict[object, str] = {}  # the attributes this server adds, written once per submission
         ts = now_ts()
-        inserted = []
         with self.db.write() as c:
-            for attrs, ad, original, input_data in prepared:
-                cur = c.execute(
-                    "INSERT INTO jobs (JobType, JobGroup, Site, JobName, Owner, OwnerGroup, VO, SubmissionTime,"
-                    " LastUpdateTime, Status, MinorStatus, ApplicationStatus, UserPriority) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,'Unknown',?)",
-                    (
-                        attrs["JobType"], attrs["JobGroup"], attrs["Site"], attrs["JobName"],
-                        caller.username, caller.group, caller.vo, ts, ts, status, minor, attrs["UserPriority"],
-                    ),
-                )  # fmt: skip
-                job_id = int(cur.lastrowid)
+            first = _next_job_id(c)
+            ids = range(first, first + len(prepared))
+            jobs, jdls, inputs = [], [], []
+            for job_id, (attrs, ad, input_data, added), original in zip(ids, prepared, originals, strict=True):
+                jobs.append((job_id, attrs["JobType"], attrs["JobGroup"], attrs["Site"], attrs["JobName"],
+                             caller.username, caller.group, caller.vo, ts, ts, status, minor, attrs["UserPriority"]))
                 ad.set_ci("JobID", job_id)
-                text = jdl.dumps(ad).replace("%j", str(job_id))
-                c.execute("INSERT INTO job_jdls VALUES (?,?,?)", (job_id, text, original.replace("%j", str(job_id))))
-                if input_data:
-                    c.executemany("INSERT INTO job_input_data VALUES (?,?)", [(job_id, lfn) for lfn in input_data])
-                c.execute(
-                    "INSERT INTO job_logging (JobID, Status, MinorStatus, ApplicationStatus, StatusTime, Source)"
-                    " VALUES (?,?,?,'Unknown',?,'JobManager')",
-                    (job_id, status, minor, ts),
-                )
-                inserted.append({"JobID": job_id, "Status": status, "MinorStatus": minor, "TimeStamp": ts})
-        return inserted
+                # The JDL with what the server adds: the original with those lines at its end when
+                # it only lacked them (the same ad, without writing each job's text again).
+                text = None
+                if added is not None:
+                    extra = [lines.get(key) or lines.setdefault(key, jdl.attribute_line(*pair)) for key, pair in added]
+                    text = jdl.append_lines(original, [*extra, jdl.attribute_line("JobID", job_id)])
+                mark = str(job_id)
+                jdls.append((job_id, (text or jdl.dumps(ad)).replace("%j", mark), original.replace("%j", mark)))
+                inputs.extend((job_id, lfn) for lfn in input_data)
+            c.executemany(
+                "INSERT INTO jobs (JobID, JobType, JobGroup, Site, JobName, Owner, OwnerGroup, VO, SubmissionTime,"
+                " LastUpdateTime, Status, MinorStatus, ApplicationStatus, UserPriority) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'Unknown',?)", jobs)  # fmt: skip
+            c.executemany("INSERT INTO job_jdls VALUES (?,?,?)", jdls)
+            c.executemany("INSERT INTO job_input_data VALUES (?,?)", inputs)
+            c.executemany(
+                "INSERT INTO job_logging (JobID, Status, MinorStatus, ApplicationStatus, StatusTime, Source)"
+                " VALUES (?,?,?,'Unknown',?,'JobManager')", [(job_id, status, minor, ts) for job_id in ids])  # fmt: skip
+        return [{"JobID": job_id, "Status": status, "MinorStatus": minor, "TimeStamp": ts} for job_id in ids]
 
-    def _prepare(self, caller: Caller, ad: jdl.ClassAd) -> tuple[dict[str, Any], jdl.ClassAd, str, list[str]]:
-        """Validate a job and add the attributes DiracX adds (owner, requirements)."""
-        original = jdl.dumps(ad)
+    def _prepare(self, caller: Caller, ad: jdl.ClassAd) -> tuple[dict[str, Any], jdl.ClassAd, list[str], Any]:
+        """Validate a job and add the attributes DiracX adds (owner, requirements).
+
+        Returns the job's columns, the ad, its input data, and the attributes the ad lacked
+        before, in the order they were added, as ``(hashable key, (name, value))`` (None when
+        one it had was changed, or it has a JobID: then its text must be written anew)."""
         job_type = ad.string("JobType") or "user"  # DiracX 0.7 stores a missing JobType as "user"
         if job_type not in ALLOWED_JOB_TYPES:
             raise ApiError(400, f"Job type {job_type} is not allowed (allowed: User, Test, Hospital)")
@@ -257,11 +287,6 @@ class JobDB:
         if not ad.has("Executable"):
             raise ApiError(400, "JDL syntax error")
         input_data = jdl.lfn_list(ad.strings("InputData"))
-        ad.set_ci("Owner", caller.username)
-        ad.set_ci("OwnerGroup", caller.group)
-        ad.set_ci("VirtualOrganization", caller.vo)
-        ad.set_ci("CPUTime", cpu)
-        ad.set_ci("Priority", priority)
         requirements = jdl.ClassAd(
             CPUTime=cpu, Owner=caller.username, OwnerGroup=caller.group, UserPriority=priority,
             VirtualOrganization=caller.vo,
@@ -270,7 +295,19 @@ class JobDB:
             requirements["Sites"] = sites
         if banned:
             requirements["BannedSites"] = banned
-        ad.set_ci("JobRequirements", requirements)
+        requirements_key = ("JobRequirements", cpu, caller.username, caller.group, priority, caller.vo,
+                            tuple(sites), tuple(banned))  # fmt: skip
+        added: list[tuple[object, tuple[str, object]]] | None = [] if not ad.has("JobID") else None
+        for name, value, key in (("Owner", caller.username, None), ("OwnerGroup", caller.group, None),
+                                 ("VirtualOrganization", caller.vo, None), ("CPUTime", cpu, None),
+                                 ("Priority", priority, None), ("JobRequirements", requirements, requirements_key)):  # fmt: skip
+            before = ad.get_ci(name, _ABSENT)
+            if before is _ABSENT:
+                if added is not None:
+                    added.append((key or (name, value), (name, value)))
+            elif before != value or type(before) is not type(value):
+                added = None
+            ad.set_ci(name, value)
         attrs = {
             "JobType": job_type,
             "JobGroup": ad.string("JobGroup") or "00000000",
@@ -278,7 +315,7 @@ class JobDB:
             "JobName": ad.string("JobName") or "Unknown",
             "UserPriority": priority,
         }
-        return attrs, ad, original, input_data
+        return attrs, ad, input_data, added
 
     # -- search ----------------------------------------------------------------------
     def _where(self, search: Sequence[dict[str, Any]]) -> tuple[str, list[Any]]:
