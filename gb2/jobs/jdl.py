@@ -38,9 +38,10 @@ class ClassAd(dict):
     names, kept by every method that changes the keys: a job's ad is read many times)."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__()
+        super().__init__(*args, **kwargs)
         self._names: dict[str, str] = {}  # lower-case name -> the first key spelled so
-        self.update(*args, **kwargs)
+        for key in self:
+            self._names.setdefault(key.lower(), key)
 
     def __setitem__(self, key: str, value: object) -> None:
         if not dict.__contains__(self, key):
@@ -258,9 +259,12 @@ class _Parser:
         raise JDLError(f"unexpected {text!r}")
 
 
+_ESCAPE = re.compile(r"\\(.)")
+
+
 def _unquote(text: str) -> str:
     body = text[1:-1]
-    return re.sub(r"\\(.)", lambda m: m.group(1), body)
+    return _ESCAPE.sub(r"\1", body) if "\\" in body else body
 
 
 def _number_or_expr(text: str) -> Value:
@@ -357,7 +361,7 @@ def _copy(value: Value) -> Value:
     if isinstance(value, ClassAd):
         return ClassAd({k: _copy(v) for k, v in value.items()})
     if isinstance(value, list):
-        return [_copy(v) for v in value]
+        return [v if type(v) is str else _copy(v) for v in value]
     return value
 
 

@@ -31,19 +31,17 @@ def fields_block(fields: Sequence[tuple[str, str]]) -> str:
 
 
 def plain_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, stream: TextIO | None = None) -> int:
-    """Write a fixed-width table; returns the number of rows."""
+    """Write a fixed-width table; returns the number of rows. Column by column, so that the
+    widths of 100,000 rows are measured in C."""
     out = stream or sys.stdout
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
-    widths = [len(h) for h in headers]
-    for row in cells:
-        for i, value in enumerate(row):
-            if len(value) > widths[i]:
-                widths[i] = len(value)
+    columns = list(zip(*rows, strict=True)) or [() for _ in headers]
+    texts = [[v if type(v) is str else "" if v is None else str(v) for v in column] for column in columns]
+    widths = [max(len(h), max(map(len, column), default=0)) for h, column in zip(headers, texts, strict=True)]
     fmt = " ".join(f"{{:<{w}}}" for w in widths)
     lines = [fmt.format(*headers).rstrip(), "=" * (sum(widths) + len(widths) - 1)]
-    lines.extend(fmt.format(*row).rstrip() for row in cells)
+    lines.extend(fmt.format(*row).rstrip() for row in zip(*texts, strict=True))
     out.write("\n".join(lines) + "\n")
-    return len(cells)
+    return len(texts[0]) if texts else 0
 
 
 def console(stderr: bool = False):  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from operator import itemgetter
 from typing import Any
 
 from gb2.errors import ExitCode, OperationFailed
@@ -86,11 +87,7 @@ def job_status_report(
     out = sys.stdout
     out.write(f"{len(rows)} jobs are selected.\n")
     if rows:
-        plain_table(
-            JOB_HEADERS,
-            ((r["JobID"], r["Status"], r["MinorStatus"], r["ApplicationStatus"], r["Site"]) for r in rows),
-            stream=out,
-        )
+        plain_table(JOB_HEADERS, map(itemgetter("JobID", *JOB_HEADERS_PARAMS), rows), stream=out)
     out.write("--- Summary of Selected Jobs ---\n")
     out.write(" ".join(f"{k}:{v}" for k, v in summary.items()) + "\n")
     folded = [f"{s}:{n} (in {summary_bucket(s)})" for s, n in statuses.items() if summary_bucket(s) != s]

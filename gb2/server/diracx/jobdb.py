@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -178,6 +179,7 @@ class JobDB:
         self.min_cpu_time = min_cpu_time
         self.max_rescheduling = max_rescheduling
         self.max_jobs_per_submission = max_jobs_per_submission
+        self._counts = threading.local()
         db.apply_schema(SCHEMA)
 
     # -- access policy ---------------------------------------------------------------
@@ -383,9 +385,9 @@ class JobDB:
         select = "SELECT DISTINCT" if distinct else "SELECT"
         with self.db.read() as c:
             if distinct:
-                total = c.execute(f"SELECT COUNT(*) FROM (SELECT DISTINCT {cols} FROM jobs{where})", args).fetchone()[0]
+                total = self._count(c, f"SELECT COUNT(*) FROM (SELECT DISTINCT {cols} FROM jobs{where})", args)
             else:
-                total = c.execute(f"SELECT COUNT(*) FROM jobs{where}", args).fetchone()[0]
+                total = self._count(c, f"SELECT COUNT(*) FROM jobs{where}", args)
             cursor = c.cursor()
             cursor.row_factory = None  # plain tuples: the page is built with one zip per row
             rows = cursor.execute(
@@ -402,6 +404,23 @@ class JobDB:
                 for r in result:
                     r["LoggingInfo"] = history.get(r["JobID"], [])
         return total, result
+
+    def _count(self, c: sqlite3.Connection, sql: str, args: list[Any]) -> int:
+        """A search's number of matches, counted again only when the database changed: the
+        pages of one listing (ten for 100,000 jobs) each carry the total. Kept per connection,
+        whose ``data_version`` changes with other connections' commits and ``total_changes``
+        with its own."""
+        cache: dict = self._counts.__dict__.setdefault("cache", {})
+        version = (c.execute("PRAGMA data_version").fetchone()[0], c.total_changes)
+        key = (sql, tuple(args))
+        found = cache.get(key)
+        if found is not None and found[0] == version:
+            return found[1]
+        total = int(c.execute(sql, args).fetchone()[0])
+        if len(cache) > 64:
+            cache.clear()
+        cache[key] = (version, total)
+        return total
 
     def logging_records(self, c: sqlite3.Connection, job_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
         out: dict[int, list[dict[str, Any]]] = {}
