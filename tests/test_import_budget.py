@@ -117,3 +117,18 @@ def test_the_budget_catches_a_heavy_import(tmp_path: Path, warm_embedded: str) -
         for key in env_proxy:
             os.environ.pop(key)
     assert "httpx" in loaded
+
+
+def test_a_config_file_is_read_without_yaml_once_parsed(tmp_path: Path, warm_embedded: str) -> None:
+    """With a config file (any gb2_config change writes one), the first command parses it and
+    keeps a JSON copy in the cache; the next ones skip the YAML parser, until the file changes."""
+    assert tool("gb2_config", "site", "LCG.KEK.jp").returncode == 0
+    assert "yaml" in loaded_modules(tmp_path, "gb2_job_status", "-p", warm_embedded)
+    assert "yaml" not in loaded_modules(tmp_path, "gb2_job_status", "-p", warm_embedded)
+    config = Path(os.environ["GB2_CONFIG_DIR"]) / "config.yaml"
+    config.write_text(config.read_text().replace("LCG.KEK.jp", "LCG.DESY.de"))  # edited by hand
+    shown = tool("gb2_config", "site")
+    assert shown.returncode == 0 and shown.stdout.strip() == "embedded: LCG.DESY.de (set)", shown.stdout
+    config.write_text("active_profile: nosuch\n")
+    refused = tool("gb2_proxy_info")
+    assert refused.returncode == 2 and "unknown profile 'nosuch'" in refused.stderr
