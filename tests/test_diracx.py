@@ -207,6 +207,21 @@ def test_search_pages_with_content_range(server, alice: DiracX):
         alice.search(["NoSuchColumn"])
 
 
+def test_search_rows_have_diracx_types_whichever_way_the_page_is_built(alice: DiracX):
+    # A page is written as JSON by SQLite, except with LoggingInfo (built row by row): both the same.
+    alice.submit_jdl([jdl("grüße-1"), jdl("plain-2")])
+    rows = alice.search(sort=[{"parameter": "JobID", "direction": "asc"}]).rows
+    assert [r["JobName"] for r in rows] == ["grüße-1", "plain-2"]
+    for r in rows:
+        assert isinstance(r["JobID"], int) and isinstance(r["UserPriority"], int)
+        assert r["VerifiedFlag"] is True and r["AccountedFlag"] is False
+        assert isinstance(r["SubmissionTime"], str) and r["EndExecTime"] is None
+    with_history = alice.search([*rows[0], "LoggingInfo"], sort=[{"parameter": "JobID", "direction": "asc"}]).rows
+    assert [{k: v for k, v in r.items() if k != "LoggingInfo"} for r in with_history] == rows
+    distinct = alice.search(["Status", "VerifiedFlag"], distinct=True).rows
+    assert distinct == [{"Status": "Received", "VerifiedFlag": True}]
+
+
 def test_summary_groups_on_the_server(alice: DiracX):
     ids = [j["JobID"] for j in alice.submit_jdl([jdl(f"s{i}") for i in range(5)])]
     alice.kill(ids[:2])

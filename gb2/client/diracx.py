@@ -302,7 +302,21 @@ class DiracX:
         per_page: int = MAX_PER_PAGE,
         parallel: int = 4,
     ) -> Iterator[dict[str, Any]]:
-        """Every matching job, page by page; later pages are fetched in parallel, in order.
+        """Every matching job, one at a time (see :meth:`iter_search_pages`)."""
+        for rows in self.iter_search_pages(parameters, search, sort, per_page=per_page, parallel=parallel):
+            yield from rows
+
+    def iter_search_pages(
+        self,
+        parameters: list[str] | None = None,
+        search: list[dict[str, Any]] | None = None,
+        sort: list[dict[str, Any]] | None = None,
+        *,
+        per_page: int = MAX_PER_PAGE,
+        parallel: int = 4,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Every matching job, a page at a time (a caller can work on a page while the next ones
+        come); the later pages are fetched in parallel, and given in order.
 
         A sort on JobID is added so that pages are stable while jobs change state.
         """
@@ -310,7 +324,7 @@ class DiracX:
         if not any(s.get("parameter") == "JobID" for s in sort):
             sort.append({"parameter": "JobID", "direction": "asc"})
         first = self.search(parameters, search, sort, page=1, per_page=per_page)
-        yield from first.rows
+        yield first.rows
         pages = (first.total + per_page - 1) // per_page
         if pages <= 1:
             return
@@ -322,7 +336,7 @@ class DiracX:
                 for p in range(2, pages + 1)
             ]
             for future in futures:
-                yield from future.result().rows
+                yield future.result().rows
 
     def status_history(self, job_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
         """Each job's status records, oldest first (``Status``, ``MinorStatus``, ``ApplicationStatus``,

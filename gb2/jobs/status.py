@@ -53,6 +53,11 @@ def iter_jobs(dx: DiracX, selection: Selection, parameters: list[str] | None = N
     return dx.iter_search(parameters or JOB_PARAMETERS, selection.conditions())
 
 
+def iter_job_pages(dx: DiracX, selection: Selection, parameters: list[str] | None = None) -> Iterator[list[dict[str, Any]]]:
+    """:func:`iter_jobs` a page (up to 10,000 jobs) at a time."""
+    return dx.iter_search_pages(parameters or JOB_PARAMETERS, selection.conditions())
+
+
 def status_counts(dx: DiracX, selection: Selection) -> dict[str, int]:
     """Jobs per DIRAC status, aggregated by the server."""
     counts: dict[str, int] = {}

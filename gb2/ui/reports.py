@@ -19,15 +19,17 @@ from typing import Any
 from gb2.errors import ExitCode, OperationFailed
 from gb2.jobs.states import summary_bucket
 from gb2.jobs.status import (
+    JOB_PARAMETERS,
     Selection,
     all_done,
     all_final,
     check_named,
+    iter_job_pages,
     iter_jobs,
     project_summaries,
     summary_line_counts,
 )
-from gb2.ui.output import plain_table, print_json
+from gb2.ui.output import PlainTable, json_items, plain_table, print_json, print_json_listing
 
 
 def _wait(dx: Any, selection: Selection, interval: float, timeout: float | None, quiet: bool) -> str | None:
@@ -55,20 +57,19 @@ JOB_HEADERS = ("Job id", "Status", "MinorStatus", "ApplicationStatus", "Site")
 JOB_HEADERS_PARAMS = ["Status", "MinorStatus", "ApplicationStatus", "Site"]
 
 
+#: The --json keys of a job, for the search parameters in gb2.jobs.status.JOB_PARAMETERS' order.
+JOB_JSON_KEYS = ("job_id", "status", "minor_status", "application_status", "site", "project", "job_name",
+                 "owner", "submission_time", "last_update", "reschedule_count")  # fmt: skip
+_JOB_ROW = itemgetter(*JOB_PARAMETERS)
+
+
 def _job_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "job_id": row["JobID"],
-        "status": row["Status"],
-        "minor_status": row["MinorStatus"],
-        "application_status": row["ApplicationStatus"],
-        "site": row["Site"],
-        "project": row["JobGroup"],
-        "job_name": row["JobName"],
-        "owner": row["Owner"],
-        "submission_time": row["SubmissionTime"],
-        "last_update": row["LastUpdateTime"],
-        "reschedule_count": row["RescheduleCounter"],
-    }
+    return dict(zip(JOB_JSON_KEYS, _JOB_ROW(row), strict=True))
+
+
+def _jobs_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A page of jobs with their --json keys (the renaming done in C, row by row)."""
+    return [dict(zip(JOB_JSON_KEYS, values, strict=True)) for values in map(_JOB_ROW, rows)]
 
 
 def job_status_report(
@@ -76,18 +77,34 @@ def job_status_report(
 ) -> int:
     dx = session.diracx
     problem = _wait(dx, selection, interval, timeout, as_json) if wait else None
-    # The table needs five columns; fetching only those halves the transfer for big projects.
-    rows = list(iter_jobs(dx, selection, None if as_json else ["JobID", *JOB_HEADERS_PARAMS]))
-    statuses = dict(sorted(Counter(r["Status"] for r in rows).items()))
-    summary = summary_line_counts(statuses)
-    if as_json:
-        print_json({"selected": len(rows), "jobs": [_job_json(r) for r in rows], "summary": summary,
-                    "statuses": statuses})  # fmt: skip
-        return _end(problem)
     out = sys.stdout
-    out.write(f"{len(rows)} jobs are selected.\n")
-    if rows:
-        plain_table(JOB_HEADERS, map(itemgetter("JobID", *JOB_HEADERS_PARAMS), rows), stream=out)
+    counted: Counter[str] = Counter()
+    # Each page is turned into output while the next ones are fetched (100,000 jobs are ten pages).
+    if as_json and not out.isatty():
+        encoded = []
+        for page in iter_job_pages(dx, selection):
+            counted.update(r["Status"] for r in page)
+            encoded.append(json_items(_jobs_json(page)))
+        statuses = dict(sorted(counted.items()))
+        print_json_listing({"selected": counted.total()}, "jobs", encoded,
+                           {"summary": summary_line_counts(statuses), "statuses": statuses}, out)  # fmt: skip
+        return _end(problem)
+    if as_json:  # a terminal: indented, in one piece
+        rows = list(iter_jobs(dx, selection))
+        statuses = dict(sorted(Counter(r["Status"] for r in rows).items()))
+        print_json({"selected": len(rows), "jobs": [_job_json(r) for r in rows],
+                    "summary": summary_line_counts(statuses), "statuses": statuses})  # fmt: skip
+        return _end(problem)
+    table = PlainTable(JOB_HEADERS)
+    # The table needs five columns; fetching only those halves the transfer for big projects.
+    for page in iter_job_pages(dx, selection, ["JobID", *JOB_HEADERS_PARAMS]):
+        counted.update(r["Status"] for r in page)
+        table.add(map(itemgetter("JobID", *JOB_HEADERS_PARAMS), page))
+    statuses = dict(sorted(counted.items()))
+    summary = summary_line_counts(statuses)
+    out.write(f"{len(table)} jobs are selected.\n")
+    if len(table):
+        table.write(out)
     out.write("--- Summary of Selected Jobs ---\n")
     out.write(" ".join(f"{k}:{v}" for k, v in summary.items()) + "\n")
     folded = [f"{s}:{n} (in {summary_bucket(s)})" for s, n in statuses.items() if summary_bucket(s) != s]
