@@ -43,8 +43,15 @@ def print_json_listing(before: dict[str, Any], key: str, pages: list[str], after
     out = stream or sys.stdout
     head = json.dumps(before, separators=(",", ":"), default=str)[:-1]
     tail = json.dumps(after, separators=(",", ":"), default=str)[1:]
-    items = ",".join(page for page in pages if page)
-    out.write(f"{head}{',' if before else ''}{json.dumps(key)}:[{items}]{',' if after else ''}{tail}\n")
+    out.write(f"{head}{',' if before else ''}{json.dumps(key)}:[")
+    first = True
+    for page in pages:  # written one by one: joined, 100,000 jobs would be copied twice more
+        if page:
+            if not first:
+                out.write(",")
+            out.write(page)
+            first = False
+    out.write(f"]{',' if after else ''}{tail}\n")
 
 
 class PlainTable:

@@ -11,15 +11,17 @@ JSON keys (stable):
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
 from gb2.errors import ExitCode, OperationFailed
 from gb2.jobs.states import summary_bucket
 from gb2.jobs.status import (
-    JOB_PARAMETERS,
     Selection,
     all_done,
     all_final,
@@ -57,19 +59,28 @@ JOB_HEADERS = ("Job id", "Status", "MinorStatus", "ApplicationStatus", "Site")
 JOB_HEADERS_PARAMS = ["Status", "MinorStatus", "ApplicationStatus", "Site"]
 
 
-#: The --json keys of a job, for the search parameters in gb2.jobs.status.JOB_PARAMETERS' order.
-JOB_JSON_KEYS = ("job_id", "status", "minor_status", "application_status", "site", "project", "job_name",
-                 "owner", "submission_time", "last_update", "reschedule_count")  # fmt: skip
-_JOB_ROW = itemgetter(*JOB_PARAMETERS)
+_STATUS = itemgetter("Status")
 
 
-def _job_json(row: dict[str, Any]) -> dict[str, Any]:
-    return dict(zip(JOB_JSON_KEYS, _JOB_ROW(row), strict=True))
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A listing of 100,000 jobs makes millions of objects and no reference cycles: the cyclic
+    garbage collector would only walk them again and again (a tenth of the time)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _jobs_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A page of jobs with their --json keys (the renaming done in C, row by row)."""
-    return [dict(zip(JOB_JSON_KEYS, values, strict=True)) for values in map(_JOB_ROW, rows)]
+    """Jobs with their --json keys (a dict display per row: the fastest way for 100,000 jobs)."""
+    return [{"job_id": r["JobID"], "status": r["Status"], "minor_status": r["MinorStatus"],
+             "application_status": r["ApplicationStatus"], "site": r["Site"], "project": r["JobGroup"],
+             "job_name": r["JobName"], "owner": r["Owner"], "submission_time": r["SubmissionTime"],
+             "last_update": r["LastUpdateTime"], "reschedule_count": r["RescheduleCounter"]} for r in rows]  # fmt: skip
 
 
 def job_status_report(
@@ -82,9 +93,10 @@ def job_status_report(
     # Each page is turned into output while the next ones are fetched (100,000 jobs are ten pages).
     if as_json and not out.isatty():
         encoded = []
-        for page in iter_job_pages(dx, selection):
-            counted.update(r["Status"] for r in page)
-            encoded.append(json_items(_jobs_json(page)))
+        with _collector_paused():
+            for page in iter_job_pages(dx, selection):
+                counted.update(map(_STATUS, page))
+                encoded.append(json_items(_jobs_json(page)))
         statuses = dict(sorted(counted.items()))
         print_json_listing({"selected": counted.total()}, "jobs", encoded,
                            {"summary": summary_line_counts(statuses), "statuses": statuses}, out)  # fmt: skip
@@ -92,14 +104,15 @@ def job_status_report(
     if as_json:  # a terminal: indented, in one piece
         rows = list(iter_jobs(dx, selection))
         statuses = dict(sorted(Counter(r["Status"] for r in rows).items()))
-        print_json({"selected": len(rows), "jobs": [_job_json(r) for r in rows],
+        print_json({"selected": len(rows), "jobs": _jobs_json(rows),
                     "summary": summary_line_counts(statuses), "statuses": statuses})  # fmt: skip
         return _end(problem)
     table = PlainTable(JOB_HEADERS)
     # The table needs five columns; fetching only those halves the transfer for big projects.
-    for page in iter_job_pages(dx, selection, ["JobID", *JOB_HEADERS_PARAMS]):
-        counted.update(r["Status"] for r in page)
-        table.add(map(itemgetter("JobID", *JOB_HEADERS_PARAMS), page))
+    with _collector_paused():
+        for page in iter_job_pages(dx, selection, ["JobID", *JOB_HEADERS_PARAMS]):
+            counted.update(map(_STATUS, page))
+            table.add(map(itemgetter("JobID", *JOB_HEADERS_PARAMS), page))
     statuses = dict(sorted(counted.items()))
     summary = summary_line_counts(statuses)
     out.write(f"{len(table)} jobs are selected.\n")
