@@ -8,12 +8,12 @@ _gb2_options() {
         gb2_proxy_info) echo '--json --debug --profile -h --help' ;;
         gb2_proxy_destroy) echo '--debug --profile -h --help' ;;
         gb2_job_status) echo '-p --project -j --jobid -s --status -u --user --wait --interval --timeout --json --debug --profile -h --help' ;;
-        gb2_job_reschedule) echo '-p --project -j --jobid -s --status -u --user -f --force --json --debug --profile -h --help' ;;
+        gb2_job_reschedule) echo '-p --project -j --jobid -s --status -u --user -f --force --json --debug --profile --cputime --site --banned_site --basf2opt --cluster -h --help' ;;
         gb2_job_kill) echo '-p --project -j --jobid -s --status -u --user -f --force --json --debug --profile -h --help' ;;
         gb2_job_delete) echo '-p --project -j --jobid -s --status -u --user -f --force --json --debug --profile -h --help' ;;
-        gb2_job_output) echo '-p --project -j --jobid -s --status -u --user --dir --json --debug --profile -h --help' ;;
+        gb2_job_output) echo '-p --project -j --jobid -s --status -u --user --dir --attempt --json --debug --profile -h --help' ;;
         gb2_project_summary) echo '-p --project -u --user --wait --interval --timeout --json --debug --profile -h --help' ;;
-        gb2_project_analysis) echo '-p --project -j --jobid -s --status -u --user --json --debug --profile -h --help' ;;
+        gb2_project_analysis) echo '-p --project -j --jobid -s --status -u --user --failures --json --debug --profile -h --help' ;;
         gb2_ds_list) echo '-l --long -g --location -u --user --json --debug --profile -h --help' ;;
         gb2_ds_search) echo '-h --help' ;;
         'gb2_ds_search collection') echo '--list_all_collections --list_datasets --get_metadata --json --debug --profile -h --help' ;;
@@ -138,6 +138,11 @@ _gb2_values() {
         "gb2_job_reschedule -s"|"gb2_job_reschedule --status") echo __value__ ;;
         "gb2_job_reschedule -u"|"gb2_job_reschedule --user") echo __value__ ;;
         "gb2_job_reschedule --profile") echo __value__ ;;
+        "gb2_job_reschedule --cputime") echo __value__ ;;
+        "gb2_job_reschedule --site") echo __value__ ;;
+        "gb2_job_reschedule --banned_site") echo __value__ ;;
+        "gb2_job_reschedule --basf2opt") echo __value__ ;;
+        "gb2_job_reschedule --cluster") echo __value__ ;;
         "gb2_job_kill -p"|"gb2_job_kill --project") echo __value__ ;;
         "gb2_job_kill -j"|"gb2_job_kill --jobid") echo __value__ ;;
         "gb2_job_kill -s"|"gb2_job_kill --status") echo __value__ ;;
@@ -153,6 +158,7 @@ _gb2_values() {
         "gb2_job_output -s"|"gb2_job_output --status") echo __value__ ;;
         "gb2_job_output -u"|"gb2_job_output --user") echo __value__ ;;
         "gb2_job_output --dir") echo __files__ ;;
+        "gb2_job_output --attempt") echo __value__ ;;
         "gb2_job_output --profile") echo __value__ ;;
         "gb2_project_summary -p"|"gb2_project_summary --project") echo __value__ ;;
         "gb2_project_summary -u"|"gb2_project_summary --user") echo __value__ ;;
