@@ -50,6 +50,10 @@ gb2 additions and differences:
   --basf2opt  reaches basf2 intact in any form (-n5, '-n 5', --random-seed=1)
   --json      machine-readable plan or result
   --noscout   accepted; scout jobs are not run yet
+  --use_flagged_sites
+              keep the sites gb2_site_status flags (a failure rate well
+              above the VO's): by default they are left out of the plan
+              (added to the banned sites), and the plan says so
 """,
 )
 @click.argument("steering", type=click.Path(dir_okay=False))
@@ -78,11 +82,12 @@ gb2 additions and differences:
 @click.option("--output_ds", default=None, metavar="LPN", help="Output dataset LPN (default /belle/user/<you>/<project>).")
 @click.option("--noscout", is_flag=True, help="Do not run scout jobs first.")
 @click.option("--resume", is_flag=True, help="[gb2] Submit the missing jobs of an existing project.")
+@click.option("--use_flagged_sites", is_flag=True, help="[gb2] Keep the sites gb2_site_status flags in the plan.")
 @json_option
 @common
 def cli(steering, project, release, inputs, input_dslist, files_per_job, sandbox_files, lfn_sandboxfiles,  # type: ignore[no-untyped-def]
         input_datafiles, force, dryrun, cputime, evtpersec, priority, sites, banned, platform, input_grouping,
-        jobtype, basf2opt, repetition, output_ds, noscout, resume, as_json, profile, debug) -> int:  # fmt: skip
+        jobtype, basf2opt, repetition, output_ds, noscout, resume, use_flagged_sites, as_json, profile, debug) -> int:  # fmt: skip
     from pathlib import Path
 
     from gb2.jobs import project as prj
@@ -99,7 +104,7 @@ def cli(steering, project, release, inputs, input_dslist, files_per_job, sandbox
         input_datafiles=_split(input_datafiles), cputime=cputime, evtpersec=evtpersec, priority=priority,
         sites=_split(sites), banned_sites=_split(banned), platform=platform, input_grouping=_grouping(input_grouping),
         jobtype=jobtype, basf2opt=basf2opt, repetition=repetition, output_ds=output_ds, noscout=noscout,
-        resume=resume,
+        resume=resume, use_flagged_sites=use_flagged_sites,
     )  # fmt: skip
     prj.check_request(request)  # before any network call: bad input costs nothing
     session = Session.open(profile)

@@ -3,7 +3,7 @@
 
 _gb2_options() {
     case "$1" in
-        gbasf2) echo '-p --project -s --release --setting -i --input --input_dslist -n -f --inputsandboxfiles --lfn_sandboxfiles --input_datafiles --force --dryrun --dry_run --cputime --evtpersec --priority --site --banned_site --platform --input_grouping --jobtype --basf2opt --repetition --output_ds --noscout --resume --json --debug --profile -h --help' ;;
+        gbasf2) echo '-p --project -s --release --setting -i --input --input_dslist -n -f --inputsandboxfiles --lfn_sandboxfiles --input_datafiles --force --dryrun --dry_run --cputime --evtpersec --priority --site --banned_site --platform --input_grouping --jobtype --basf2opt --repetition --output_ds --noscout --resume --use_flagged_sites --json --debug --profile -h --help' ;;
         gb2_proxy_init) echo '-g --group -v --valid --pwstdin --user --json --debug --profile -h --help' ;;
         gb2_proxy_info) echo '--json --debug --profile -h --help' ;;
         gb2_proxy_destroy) echo '--debug --profile -h --help' ;;
@@ -12,6 +12,8 @@ _gb2_options() {
         gb2_job_kill) echo '-p --project -j --jobid -s --status -u --user -f --force --json --debug --profile -h --help' ;;
         gb2_job_delete) echo '-p --project -j --jobid -s --status -u --user -f --force --json --debug --profile -h --help' ;;
         gb2_job_output) echo '-p --project -j --jobid -s --status -u --user --dir --attempt --json --debug --profile -h --help' ;;
+        gb2_job_peek) echo '-j --jobid --json --debug --profile -h --help' ;;
+        gb2_job_info) echo '-j --jobid --json --debug --profile -h --help' ;;
         gb2_project_summary) echo '-p --project -u --user --wait --interval --timeout --json --debug --profile -h --help' ;;
         gb2_project_analysis) echo '-p --project -j --jobid -s --status -u --user --failures --json --debug --profile -h --help' ;;
         gb2_ds_list) echo '-l --long -g --location -u --user --json --debug --profile -h --help' ;;
@@ -25,6 +27,7 @@ _gb2_options() {
         gb2_ds_rep_status) echo '--json --debug --profile -h --help' ;;
         gb2_ds_rm) echo '-f --force --json --debug --profile -h --help' ;;
         gb2_se_list) echo '--json --debug --profile -h --help' ;;
+        gb2_site_status) echo '--hours --no_storage --json --debug --profile -h --help' ;;
         gb2_ds_verify) echo '--prune_superseded --parallel --json --debug --profile -h --help' ;;
         gb2_ds_put) echo '-i --input_dir -d --destination_se --datablock -f --force --parallel --json --debug --profile -h --help' ;;
         gb2_ds_cp) echo '-d --destination_se -f --force --parallel -u --user --json --debug --profile -h --help' ;;
@@ -66,6 +69,8 @@ _gb2_positional() {
         gb2_job_kill) echo none ;;
         gb2_job_delete) echo none ;;
         gb2_job_output) echo none ;;
+        gb2_job_peek) echo none ;;
+        gb2_job_info) echo none ;;
         gb2_project_summary) echo none ;;
         gb2_project_analysis) echo none ;;
         gb2_ds_list) echo values ;;
@@ -78,6 +83,7 @@ _gb2_positional() {
         gb2_ds_rep_status) echo values ;;
         gb2_ds_rm) echo values ;;
         gb2_se_list) echo values ;;
+        gb2_site_status) echo none ;;
         gb2_ds_put) echo values ;;
         gb2_ds_cp) echo values ;;
         gb2_check_quota) echo none ;;
@@ -160,6 +166,10 @@ _gb2_values() {
         "gb2_job_output --dir") echo __files__ ;;
         "gb2_job_output --attempt") echo __value__ ;;
         "gb2_job_output --profile") echo __value__ ;;
+        "gb2_job_peek -j"|"gb2_job_peek --jobid") echo __value__ ;;
+        "gb2_job_peek --profile") echo __value__ ;;
+        "gb2_job_info -j"|"gb2_job_info --jobid") echo __value__ ;;
+        "gb2_job_info --profile") echo __value__ ;;
         "gb2_project_summary -p"|"gb2_project_summary --project") echo __value__ ;;
         "gb2_project_summary -u"|"gb2_project_summary --user") echo __value__ ;;
         "gb2_project_summary --interval") echo __value__ ;;
@@ -207,6 +217,8 @@ _gb2_values() {
         "gb2_ds_rep_status --profile") echo __value__ ;;
         "gb2_ds_rm --profile") echo __value__ ;;
         "gb2_se_list --profile") echo __value__ ;;
+        "gb2_site_status --hours") echo __value__ ;;
+        "gb2_site_status --profile") echo __value__ ;;
         "gb2_ds_verify --parallel") echo __value__ ;;
         "gb2_ds_verify --profile") echo __value__ ;;
         "gb2_ds_put -i"|"gb2_ds_put --input_dir") echo __files__ ;;
@@ -260,7 +272,7 @@ _gb2_complete() {
     local cmd="${COMP_WORDS[0]##*/}" first=1
     if [[ "$cmd" == gb2 ]]; then
         if (( COMP_CWORD == 1 )); then
-            COMPREPLY=( $(compgen -W "gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list ds_verify ds_put ds_cp check_quota ds_query_dataset ds_collection check_release web mock_server config" -- "$cur") )
+            COMPREPLY=( $(compgen -W "gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output job_peek job_info project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list site_status ds_verify ds_put ds_cp check_quota ds_query_dataset ds_collection check_release web mock_server config" -- "$cur") )
             return
         fi
         cmd="${COMP_WORDS[1]}"; [[ "$cmd" == gb2_* || "$cmd" == gbasf2 ]] || cmd="gb2_$cmd"; first=2
@@ -296,4 +308,4 @@ _gb2_complete() {
     fi
 }
 
-complete -o filenames -F _gb2_complete gbasf2 gb2_proxy_init gb2_proxy_info gb2_proxy_destroy gb2_job_status gb2_job_reschedule gb2_job_kill gb2_job_delete gb2_job_output gb2_project_summary gb2_project_analysis gb2_ds_list gb2_ds_search gb2_ds_get gb2_diagnostic gb2_ds_query_file gb2_ds_rep gb2_ds_rep_status gb2_ds_rm gb2_se_list gb2_ds_verify gb2_ds_put gb2_ds_cp gb2_check_quota gb2_ds_query_dataset gb2_ds_collection gb2_check_release gb2_web gb2_mock_server gb2_config gb2
+complete -o filenames -F _gb2_complete gbasf2 gb2_proxy_init gb2_proxy_info gb2_proxy_destroy gb2_job_status gb2_job_reschedule gb2_job_kill gb2_job_delete gb2_job_output gb2_job_peek gb2_job_info gb2_project_summary gb2_project_analysis gb2_ds_list gb2_ds_search gb2_ds_get gb2_diagnostic gb2_ds_query_file gb2_ds_rep gb2_ds_rep_status gb2_ds_rm gb2_se_list gb2_site_status gb2_ds_verify gb2_ds_put gb2_ds_cp gb2_check_quota gb2_ds_query_dataset gb2_ds_collection gb2_check_release gb2_web gb2_mock_server gb2_config gb2

@@ -24,6 +24,7 @@ complete -c gbasf2 -l repetition -r -d 'Jobs of an input-less project; with -i, 
 complete -c gbasf2 -l output_ds -r -d 'Output dataset LPN (default /belle/user/<you>/<project>)'
 complete -c gbasf2 -l noscout -d 'Do not run scout jobs first'
 complete -c gbasf2 -l resume -d 'Submit the missing jobs of an existing project'
+complete -c gbasf2 -l use_flagged_sites -d 'Keep the sites gb2_site_status flags in the plan'
 complete -c gbasf2 -l json -d 'Print JSON (stable keys, see README)'
 complete -c gbasf2 -l debug -d 'Show tracebacks on errors'
 complete -c gbasf2 -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
@@ -112,6 +113,20 @@ complete -c gb2_job_output -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_job_output -l debug -d 'Show tracebacks on errors'
 complete -c gb2_job_output -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
 complete -c gb2_job_output -s h -l help -d 'Show help'
+
+complete -c gb2_job_peek -f
+complete -c gb2_job_peek -s j -l jobid -r -d 'The job'
+complete -c gb2_job_peek -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_job_peek -l debug -d 'Show tracebacks on errors'
+complete -c gb2_job_peek -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_job_peek -s h -l help -d 'Show help'
+
+complete -c gb2_job_info -f
+complete -c gb2_job_info -s j -l jobid -r -d 'The job'
+complete -c gb2_job_info -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_job_info -l debug -d 'Show tracebacks on errors'
+complete -c gb2_job_info -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_job_info -s h -l help -d 'Show help'
 
 complete -c gb2_project_summary -f
 complete -c gb2_project_summary -s p -l project -r -d 'Project(s) to show'
@@ -226,6 +241,14 @@ complete -c gb2_se_list -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_se_list -l debug -d 'Show tracebacks on errors'
 complete -c gb2_se_list -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
 complete -c gb2_se_list -s h -l help -d 'Show help'
+
+complete -c gb2_site_status -f
+complete -c gb2_site_status -l hours -r -d 'The window: jobs last updated in this many hours'
+complete -c gb2_site_status -l no_storage -d 'Only the sites'
+complete -c gb2_site_status -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_site_status -l debug -d 'Show tracebacks on errors'
+complete -c gb2_site_status -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_site_status -s h -l help -d 'Show help'
 
 complete -c gb2_ds_verify
 complete -c gb2_ds_verify -l prune_superseded -d 'Delete older reschedule generations found in the tree'
@@ -343,4 +366,4 @@ complete -c gb2_config -n '__fish_seen_subcommand_from server' -l profile -r -d 
 complete -c gb2_config -n '__fish_seen_subcommand_from site' -l unset -d 'Forget the site (guess it again)'
 complete -c gb2_config -n '__fish_seen_subcommand_from site' -l profile -r -d 'The profile (default: the active one)'
 
-complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list ds_verify ds_put ds_cp check_quota ds_query_dataset ds_collection check_release web mock_server config'
+complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output job_peek job_info project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list site_status ds_verify ds_put ds_cp check_quota ds_query_dataset ds_collection check_release web mock_server config'

@@ -99,7 +99,7 @@ class Engine:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._last_watch = 0.0
-        self._faults_used: Counter[str] = Counter()
+        self._faults_used: Counter[tuple[str, str]] = Counter()
         self.reaper: Reaper | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -289,16 +289,16 @@ class Engine:
         slots = self.settings.site_slots.get(site)
         return slots is None or load[site] < slots
 
-    def _fault_for(self, site: str) -> str | None:
-        """The fault injected into the next job at ``site`` (``lost:N`` hits the first N only)."""
+    def _fault_for(self, site: str, project: str) -> str | None:
+        """The fault injected into the next job at ``site`` (``lost:N``: the first N jobs of each project)."""
         fault = self.settings.worker_faults.get(site)
         if not fault:
             return None
         kind, _, limit = fault.partition(":")
         if limit:
             with self._lock:
-                self._faults_used[site] += 1
-                if self._faults_used[site] > int(limit):
+                self._faults_used[(site, project)] += 1
+                if self._faults_used[(site, project)] > int(limit):
                     return None
         return kind
 
@@ -324,7 +324,7 @@ class Engine:
             output_se=site.output_se if site else topology.SITES[0].output_se,
             local_ses=site.local_ses if site else (),
             cpu_factor=self.settings.cpu_normalization,
-            fault=self._fault_for(site_name),
+            fault=self._fault_for(site_name, row["JobGroup"]),
         )
         runner = JobRunner(
             spec,

@@ -83,6 +83,8 @@ class Request:
     output_ds: str | None = None
     noscout: bool = False
     resume: bool = False
+    #: gb2: keep the sites gb2_site_status flags in the plan (otherwise they are banned).
+    use_flagged_sites: bool = False
 
 
 @dataclass
@@ -345,6 +347,10 @@ def make_plan(session: Session, r: Request) -> Plan:
             raise NotFound(f"--input_datafiles: not found in the catalogue: {lfn}")
     if r.cputime is None and r.evtpersec is None:
         notes.append("Please consider providing --cputime or --evtpersec")
+    if not r.use_flagged_sites:
+        from gb2.jobs.health import leave_out_flagged_sites
+
+        notes.extend(leave_out_flagged_sites(session, r, jobs_inputs))
     plan = Plan(r, owner, session.group, output_lpn, jobs, 0, notes)
     plan.cpu_minutes = estimate_cpu_minutes(plan)
     check_writable(session.rucio, output_lpn, owner)

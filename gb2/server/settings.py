@@ -123,8 +123,11 @@ class ServerSettings:
     cpu_normalization: float = 1.0
     #: Fault injection, for tests and demonstrations: site -> ``input`` (its workers cannot read
     #: input files), ``lost`` (the worker running a job there dies: the job goes silent, then is
-    #: Stalled and Failed) or ``lost:N`` (only the first N jobs there).
+    #: Stalled and Failed) or ``lost:N`` (only the first N jobs of each project there).
     worker_faults: dict[str, str] = field(default_factory=dict)
+    #: Each storage element's capacity in bytes (what Rucio's ``storage`` usage source reports).
+    storage_capacities: dict[str, int] = field(default_factory=dict)
+    default_storage_capacity: int = 10**15
     seed: bool = True
     basf2_releases: tuple[str, ...] = DEFAULT_RELEASES
 
@@ -134,6 +137,9 @@ class ServerSettings:
             self.users = [User(local_username())]
         for user in self.users:
             check_username(user.username)
+
+    def storage_capacity(self, se: str) -> int:
+        return int(self.storage_capacities.get(se, self.default_storage_capacity))
 
     @property
     def default_user(self) -> User:

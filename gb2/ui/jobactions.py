@@ -82,14 +82,22 @@ def job_action_report(session: Any, action_name: str, selection: Selection, *, f
     if as_json:
         print_json(outcome.as_json())
     else:
-        if outcome.done:
-            print(f"{action.past.capitalize()} {_plural(len(outcome.done))}: {_ids(outcome.done)}")
-        elif not plan.job_ids:
-            print(f"No job to {action.name}.")
-        if outcome.failed:
-            print(f"Could not {action.name} {_plural(len(outcome.failed))}:")
-            _listing(sorted(outcome.failed.items()))
+        done = f"{action.past.capitalize()} {_plural(len(outcome.done))}: {_ids(outcome.done)}" if outcome.done else None
+        _show_outcome(plan, outcome.failed, done)
     return _outcome(action, outcome.failed, plan.missing)
+
+
+def _show_outcome(plan: control.Plan, failed: dict[int, str], done: str | None,
+                  items: Iterable[tuple[Any, str]] = ()) -> None:  # fmt: skip
+    action = plan.action
+    if done:
+        print(done)
+        _listing(items)
+    elif not plan.job_ids:
+        print(f"No job to {action.name}.")
+    if failed:
+        print(f"Could not {action.name} {_plural(len(failed))}:")
+        _listing(sorted(failed.items()))
 
 
 def job_replace_report(session: Any, selection: Selection, overrides: Any, *, force: bool, as_json: bool) -> int:
@@ -115,15 +123,9 @@ def job_replace_report(session: Any, selection: Selection, overrides: Any, *, fo
                     "failed": {str(j): r for j, r in sorted(outcome.failed.items())},
                     "skipped": {str(j): s for j, s in sorted(plan.skipped.items())}, "not_found": plan.missing})  # fmt: skip
     else:
-        if outcome.replaced:
-            print(f"Replaced {_plural(len(outcome.replaced))} by new jobs with {options} (DIRAC's reschedule "
-                  "cannot change a job; the old ones are Deleted, their logs kept):")  # fmt: skip
-            _listing((old, f"-> job {new}") for old, new in sorted(outcome.replaced.items()))
-        elif not plan.job_ids:
-            print(f"No job to {action.name}.")
-        if outcome.failed:
-            print(f"Could not {action.name} {_plural(len(outcome.failed))}:")
-            _listing(sorted(outcome.failed.items()))
+        done = (f"Replaced {_plural(len(outcome.replaced))} by new jobs with {options} (DIRAC's reschedule cannot "
+                "change a job; the old ones are Deleted, their logs kept):") if outcome.replaced else None  # fmt: skip
+        _show_outcome(plan, outcome.failed, done, ((old, f"-> job {new}") for old, new in sorted(outcome.replaced.items())))
     return _outcome(action, outcome.failed, plan.missing)
 
 

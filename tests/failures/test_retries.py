@@ -44,7 +44,7 @@ def test_suggested_retries_with_overrides(mixed, capsys, tmp_path):
     assert replaced["overrides"]["banned_sites"] == ["LCG.KEK.jp"] and replaced["failed"] == {}
     new_ids = {int(old): new for old, new in replaced["replaced"].items()}
     texts = grid.dx.job_jdls(new_ids.values())
-    for old, new in new_ids.items():
+    for new in new_ids.values():
         ad = jdl.parse(texts[new])
         assert ad.strings("BannedSites") == ["LCG.KEK.jp"]
         assert "--generation=1" in ad.string("Arguments")
