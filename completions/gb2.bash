@@ -21,7 +21,7 @@ _gb2_options() {
         'gb2_ds_search collection') echo '--list_all_collections --list_datasets --get_metadata --json --debug --profile -h --help' ;;
         'gb2_ds_search dataset') echo '--data_type --campaign --beam_energy --mc_event --bkg_level --skim_decay --general_skim --data_level --release --global_tag --exp --run --prod --json --debug --profile -h --help' ;;
         gb2_ds_get) echo '-f --force --failed_lfns --input_dslist --se --new -d --destination --parallel -u --user --json --debug --profile -h --help' ;;
-        gb2_diagnostic) echo '--failed_job --json --debug --profile -h --help' ;;
+        gb2_diagnostic) echo '--failed_job --waiting_job -p --project --json --debug --profile -h --help' ;;
         gb2_ds_query_file) echo '-m --metadata --json --debug --profile -h --help' ;;
         gb2_ds_rep) echo '-d --destination -s --source -f --force --json --debug --profile -h --help' ;;
         gb2_ds_rep_status) echo '--json --debug --profile -h --help' ;;
@@ -208,6 +208,8 @@ _gb2_values() {
         "gb2_ds_get -u"|"gb2_ds_get --user") echo __value__ ;;
         "gb2_ds_get --profile") echo __value__ ;;
         "gb2_diagnostic --failed_job") echo __value__ ;;
+        "gb2_diagnostic --waiting_job") echo __value__ ;;
+        "gb2_diagnostic -p"|"gb2_diagnostic --project") echo __value__ ;;
         "gb2_diagnostic --profile") echo __value__ ;;
         "gb2_ds_query_file -m"|"gb2_ds_query_file --metadata") echo __value__ ;;
         "gb2_ds_query_file --profile") echo __value__ ;;

@@ -202,6 +202,8 @@ complete -c gb2_ds_get -s h -l help -d 'Show help'
 
 complete -c gb2_diagnostic -f
 complete -c gb2_diagnostic -l failed_job -r -d 'Explain why this job failed'
+complete -c gb2_diagnostic -l waiting_job -r -d 'Explain why this job waits'
+complete -c gb2_diagnostic -s p -l project -r -d 'The project'"'"'s failures in clusters, with what to do'
 complete -c gb2_diagnostic -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_diagnostic -l debug -d 'Show tracebacks on errors'
 complete -c gb2_diagnostic -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
