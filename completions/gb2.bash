@@ -7,14 +7,14 @@ _gb2_options() {
         gb2_proxy_init) echo '-g --group -v --valid --pwstdin --user --json --debug --profile -h --help' ;;
         gb2_proxy_info) echo '--json --debug --profile -h --help' ;;
         gb2_proxy_destroy) echo '--debug --profile -h --help' ;;
-        gb2_job_status) echo '-p --project -j --jobid -s --status -u --user --wait --interval --timeout --json --debug --profile -h --help' ;;
+        gb2_job_status) echo '-p --project -j --jobid -s --status -u --user --wait --interval --timeout --auto_reschedule --notify --json --debug --profile -h --help' ;;
         gb2_job_reschedule) echo '-p --project -j --jobid -s --status -u --user -f --force --json --debug --profile --cputime --site --banned_site --basf2opt --cluster -h --help' ;;
         gb2_job_kill) echo '-p --project -j --jobid -s --status -u --user -f --force --json --debug --profile -h --help' ;;
         gb2_job_delete) echo '-p --project -j --jobid -s --status -u --user -f --force --json --debug --profile -h --help' ;;
         gb2_job_output) echo '-p --project -j --jobid -s --status -u --user --dir --attempt --json --debug --profile -h --help' ;;
         gb2_job_peek) echo '-j --jobid --json --debug --profile -h --help' ;;
         gb2_job_info) echo '-j --jobid --json --debug --profile -h --help' ;;
-        gb2_project_summary) echo '-p --project -u --user --wait --interval --timeout --json --debug --profile -h --help' ;;
+        gb2_project_summary) echo '-p --project -u --user --wait --interval --timeout --auto_reschedule --notify --json --debug --profile -h --help' ;;
         gb2_project_analysis) echo '-p --project -j --jobid -s --status -u --user --failures --json --debug --profile -h --help' ;;
         gb2_ds_list) echo '-l --long -g --location -u --user --json --debug --profile -h --help' ;;
         gb2_ds_search) echo '-h --help' ;;
@@ -44,6 +44,7 @@ _gb2_options() {
         gb2_config) echo '--json -h --help' ;;
         'gb2_config add') echo '--diracx --rucio --rucio-auth --rucio-account --rucio-username --rucio-password-env --rucio-password-file --login-secret-file --group --site --use -h --help' ;;
         'gb2_config gbasf2-setup') echo '-h --help' ;;
+        'gb2_config notify') echo '--webhook --failure-rate --unset --profile -h --help' ;;
         'gb2_config remove') echo '-h --help' ;;
         'gb2_config server') echo '--profile -h --help' ;;
         'gb2_config site') echo '--unset --profile -h --help' ;;
@@ -55,7 +56,7 @@ _gb2_subcommands() {
     case "$1" in
         gb2_ds_search) echo 'collection dataset' ;;
         gb2_ds_collection) echo 'add create delete remove' ;;
-        gb2_config) echo 'add gbasf2-setup remove server site use' ;;
+        gb2_config) echo 'add gbasf2-setup notify remove server site use' ;;
     esac
 }
 
@@ -97,6 +98,7 @@ _gb2_positional() {
         gb2_mock_server) echo none ;;
         'gb2_config add') echo values ;;
         'gb2_config gbasf2-setup') echo none ;;
+        'gb2_config notify') echo none ;;
         'gb2_config remove') echo values ;;
         'gb2_config server') echo 'words:status start stop' ;;
         'gb2_config site') echo values ;;
@@ -138,6 +140,7 @@ _gb2_values() {
         "gb2_job_status -u"|"gb2_job_status --user") echo __value__ ;;
         "gb2_job_status --interval") echo __value__ ;;
         "gb2_job_status --timeout") echo __value__ ;;
+        "gb2_job_status --auto_reschedule") echo __value__ ;;
         "gb2_job_status --profile") echo __value__ ;;
         "gb2_job_reschedule -p"|"gb2_job_reschedule --project") echo __value__ ;;
         "gb2_job_reschedule -j"|"gb2_job_reschedule --jobid") echo __value__ ;;
@@ -174,6 +177,7 @@ _gb2_values() {
         "gb2_project_summary -u"|"gb2_project_summary --user") echo __value__ ;;
         "gb2_project_summary --interval") echo __value__ ;;
         "gb2_project_summary --timeout") echo __value__ ;;
+        "gb2_project_summary --auto_reschedule") echo __value__ ;;
         "gb2_project_summary --profile") echo __value__ ;;
         "gb2_project_analysis -p"|"gb2_project_analysis --project") echo __value__ ;;
         "gb2_project_analysis -j"|"gb2_project_analysis --jobid") echo __value__ ;;
@@ -264,6 +268,9 @@ _gb2_values() {
         "gb2_config add --login-secret-file") echo __value__ ;;
         "gb2_config add --group") echo __value__ ;;
         "gb2_config add --site") echo __value__ ;;
+        "gb2_config notify --webhook") echo __value__ ;;
+        "gb2_config notify --failure-rate") echo __value__ ;;
+        "gb2_config notify --profile") echo __value__ ;;
         "gb2_config server --profile") echo __value__ ;;
         "gb2_config site --profile") echo __value__ ;;
     esac

@@ -59,6 +59,8 @@ complete -c gb2_job_status -s u -l user -r -d 'Act on another user'"'"'s project
 complete -c gb2_job_status -l wait -d 'Follow live until every job is final'
 complete -c gb2_job_status -l interval -r -d 'Seconds between refreshes with --wait'
 complete -c gb2_job_status -l timeout -r -d 'Give up waiting after this many seconds'
+complete -c gb2_job_status -l auto_reschedule -r -d 'With --wait: retry failures that are worth it, at most N times per job'
+complete -c gb2_job_status -l notify -d 'With --wait: notify when the jobs end or fail too much (gb2_config notify)'
 complete -c gb2_job_status -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_job_status -l debug -d 'Show tracebacks on errors'
 complete -c gb2_job_status -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
@@ -134,6 +136,8 @@ complete -c gb2_project_summary -s u -l user -r -d 'Act on another user'"'"'s pr
 complete -c gb2_project_summary -l wait -d 'Follow live until every job is final'
 complete -c gb2_project_summary -l interval -r -d 'Seconds between refreshes with --wait'
 complete -c gb2_project_summary -l timeout -r -d 'Give up waiting after this many seconds'
+complete -c gb2_project_summary -l auto_reschedule -r -d 'With --wait: retry failures that are worth it, at most N times per job'
+complete -c gb2_project_summary -l notify -d 'With --wait: notify when the jobs end or fail too much (gb2_config notify)'
 complete -c gb2_project_summary -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_project_summary -l debug -d 'Show tracebacks on errors'
 complete -c gb2_project_summary -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
@@ -347,6 +351,7 @@ complete -c gb2_mock_server -s h -l help -d 'Show help'
 complete -c gb2_config -f
 complete -c gb2_config -n __fish_use_subcommand -a add
 complete -c gb2_config -n __fish_use_subcommand -a gbasf2-setup
+complete -c gb2_config -n __fish_use_subcommand -a notify
 complete -c gb2_config -n __fish_use_subcommand -a remove
 complete -c gb2_config -n __fish_use_subcommand -a server
 complete -c gb2_config -n __fish_use_subcommand -a site
@@ -364,6 +369,10 @@ complete -c gb2_config -n '__fish_seen_subcommand_from add' -l login-secret-file
 complete -c gb2_config -n '__fish_seen_subcommand_from add' -l group -r -d option
 complete -c gb2_config -n '__fish_seen_subcommand_from add' -l site -r -d 'Your DIRAC site (e.g'
 complete -c gb2_config -n '__fish_seen_subcommand_from add' -l use -d 'Also make it the active profile'
+complete -c gb2_config -n '__fish_seen_subcommand_from notify' -l webhook -r -d 'The webhook URL (http or https)'
+complete -c gb2_config -n '__fish_seen_subcommand_from notify' -l failure-rate -r -d 'Notify when this fraction of the ended jobs has failed (default 0.2)'
+complete -c gb2_config -n '__fish_seen_subcommand_from notify' -l unset -d 'Forget the webhook'
+complete -c gb2_config -n '__fish_seen_subcommand_from notify' -l profile -r -d 'The profile (default: the active one)'
 complete -c gb2_config -n '__fish_seen_subcommand_from server' -l profile -r -d option
 complete -c gb2_config -n '__fish_seen_subcommand_from site' -l unset -d 'Forget the site (guess it again)'
 complete -c gb2_config -n '__fish_seen_subcommand_from site' -l profile -r -d 'The profile (default: the active one)'

@@ -339,6 +339,9 @@ class Engine:
         )
         with self.db.write() as c:
             c.execute("INSERT OR REPLACE INTO engine_slots VALUES (?,?,?)", (spec.job_id, self.id, time.time()))
+            # A command left for an earlier attempt (the Kill a reschedule sends to a payload that
+            # may still run) must not stop this one: the new attempt starts with none pending.
+            c.execute("UPDATE job_commands SET Status='Obsolete' WHERE JobID=? AND Status='Received'", (spec.job_id,))
         with self._lock:
             self._runners[spec.job_id] = runner
         runner.start()

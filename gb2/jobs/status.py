@@ -195,13 +195,18 @@ def wait_until_final(
     timeout: float | None = None,
     on_update: Callable[[dict[str, int]], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    act: Callable[[dict[str, int]], bool] | None = None,
 ) -> dict[str, int]:
-    """Poll the server-side summary until every selected job is final; returns the last counts."""
+    """Poll the server-side summary until every selected job is final; returns the last counts.
+    ``act`` may change jobs at each refresh (automatic retries): when it says it did, the
+    counts are read again at once."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         counts = status_counts(dx, selection)
         if on_update:
             on_update(counts)
+        if act is not None and act(counts):
+            continue
         if all_final(counts):
             return counts
         if deadline is not None and time.monotonic() >= deadline:

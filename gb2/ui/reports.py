@@ -7,12 +7,16 @@ JSON keys (stable):
   "last_update", "reschedule_count"}], "summary": {<8 gbasf2 keys>: n}, "statuses": {<DIRAC status>: n}}``
 * gb2_project_summary: ``{"projects": [{"project", "owner", "status", "jobs", "done",
   "failed", "running", "waiting", "counts", "submitted", "last_update", "duration"}]}``
+* both, with ``--wait --auto_reschedule N``: ``"auto_reschedule": {"limit", "decisions": [{"time",
+  "job_id", "action", "cluster", "reason", "new_job_id"}], "stopped"}``; with ``--notify``:
+  ``"notifications": [{"event", "text", "desktop", "webhook"}]``
 """
 
 from __future__ import annotations
 
 import sys
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from gb2.errors import ExitCode, OperationFailed
@@ -29,19 +33,65 @@ from gb2.jobs.status import (
 from gb2.ui.output import plain_table, print_json
 
 
-def _wait(dx: Any, selection: Selection, interval: float, timeout: float | None, quiet: bool) -> str | None:
+@dataclass
+class Following:
+    """What ``--wait`` does besides following: automatic retries and notifications."""
+
+    auto_reschedule: int | None = None  # --auto_reschedule N
+    notify: bool = False  # --notify
+    tool: str = "gb2"  # for warnings: "<tool>: warning: ..."
+    auto: Any = None
+    notifier: Any = None
+
+    def start(self, session: Any, selection: Selection, what: str) -> None:
+        if self.auto_reschedule is not None:
+            from gb2.jobs.autoretry import AutoRetry
+
+            self.auto = AutoRetry(session, selection, self.auto_reschedule)
+        if self.notify:
+            from gb2.jobs.notify import notifier_for
+
+            self.notifier = notifier_for(session, what, self.warn)
+
+    def warn(self, message: str) -> None:
+        print(f"{self.tool}: warning: {message}", file=sys.stderr, flush=True)
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.auto is not None:
+            out["auto_reschedule"] = self.auto.as_json()
+        if self.notifier is not None:
+            out["notifications"] = self.notifier.sent
+        return out
+
+
+def _wait(dx: Any, selection: Selection, interval: float, timeout: float | None, quiet: bool,
+          following: Following | None = None) -> str | None:  # fmt: skip
     """Follow the jobs until all are final; None if every one of them is Done, else why not
     (the report is printed first, then that reason ends the command with exit 1)."""
     from gb2.ui.live import wait_with_view
 
-    counts = wait_with_view(dx, selection, interval=interval, timeout=timeout, quiet=quiet)
+    following = following or Following()
+    counts = wait_with_view(dx, selection, interval=interval, timeout=timeout, quiet=quiet, auto=following.auto,
+                            notifier=following.notifier)  # fmt: skip
+    if following.notifier is not None:
+        following.notifier.ended(counts, timed_out=not all_final(counts))
     if all_done(counts):
         return None
     if not counts:
         return "no job selected, so not every job is Done"
     others = ", ".join(f"{s}:{n}" for s, n in sorted(counts.items()) if s != "Done" and n)
     when = "" if all_final(counts) else f" after --timeout {timeout:g} s"
-    return f"not every job is Done{when} ({others})"
+    stopped = following.auto.stopped if following.auto is not None else None
+    return f"not every job is Done{when} ({others})" + (f"; automatic retries stopped: {stopped}" if stopped else "")
+
+
+def _what(selection: Selection) -> str:
+    if selection.projects:
+        return ("project " if len(selection.projects) == 1 else "projects ") + ", ".join(selection.projects)
+    if selection.job_ids:
+        return f"{len(selection.job_ids)} job(s)"
+    return "your jobs"
 
 
 def _end(problem: str | None) -> int:
@@ -71,17 +121,21 @@ def _job_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def job_status_report(
-    session: Any, selection: Selection, *, wait: bool, interval: float, timeout: float | None, as_json: bool
+    session: Any, selection: Selection, *, wait: bool, interval: float, timeout: float | None, as_json: bool,
+    following: Following | None = None,
 ) -> int:
     dx = session.diracx
-    problem = _wait(dx, selection, interval, timeout, as_json) if wait else None
+    following = following or Following()
+    if wait:
+        following.start(session, selection, _what(selection))
+    problem = _wait(dx, selection, interval, timeout, as_json, following) if wait else None
     # The table needs five columns; fetching only those halves the transfer for big projects.
     rows = list(iter_jobs(dx, selection, None if as_json else ["JobID", *JOB_HEADERS_PARAMS]))
     statuses = dict(sorted(Counter(r["Status"] for r in rows).items()))
     summary = summary_line_counts(statuses)
     if as_json:
         print_json({"selected": len(rows), "jobs": [_job_json(r) for r in rows], "summary": summary,
-                    "statuses": statuses})  # fmt: skip
+                    "statuses": statuses, **following.as_json()})  # fmt: skip
         return _end(problem)
     out = sys.stdout
     out.write(f"{len(rows)} jobs are selected.\n")
@@ -111,14 +165,18 @@ def project_summary_report(
     interval: float,
     timeout: float | None,
     as_json: bool,
+    following: Following | None = None,
 ) -> int:
     dx = session.diracx
     selection = Selection(owner, projects=tuple(projects))
     check_named(dx, selection)  # a named project without jobs: exit 5 before anything else
-    problem = _wait(dx, selection, interval, timeout, as_json) if wait else None
+    following = following or Following()
+    if wait:
+        following.start(session, selection, _what(selection))
+    problem = _wait(dx, selection, interval, timeout, as_json, following) if wait else None
     summaries = project_summaries(dx, owner, projects)
     if as_json:
-        print_json({"projects": [s.as_json() for s in summaries]})
+        print_json({"projects": [s.as_json() for s in summaries], **following.as_json()})
         return _end(problem)
     if not summaries:
         print("No projects found (in the last 30 days).")
