@@ -7,6 +7,7 @@ import time
 
 from gb2.jobs import jdl
 from tests.cli import RELEASE
+from tests.webview import logged_in, web_view
 
 
 def test_peek_a_running_job_and_its_record(mixed, capsys, tmp_path):
@@ -31,6 +32,9 @@ def test_peek_a_running_job_and_its_record(mixed, capsys, tmp_path):
     text = grid.run("gb2_job_peek", "-j", str(job))
     assert text.code == 0 and f"Job {job} (peek_00000) at LCG.KIT.de: Running" in text.out
     assert "  | processing step" in text.out
+
+    with web_view("test") as view, logged_in(view) as client:  # the job's page shows the same lines
+        assert "processing step" in client.get(f"/j/{job}").text.split('id="peek"')[1].split("</section>")[0]
 
     info = grid.run("gb2_job_info", "-j", str(job), "--json").json()
     assert info["job"]["JobID"] == job and info["job"]["Site"] == "LCG.KIT.de"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from gb2.jobs import jdl
 from tests.failures.conftest import AT_KEK, CPU_OVERRUN, INPUT_FAILS, LOST, STEERING_ERRORS, SUCCEED
+from tests.webview import logged_in, web_view
 
 
 def clusters(grid, project: str) -> dict[str, dict]:
@@ -35,6 +36,9 @@ def test_suggested_retries_with_overrides(mixed, capsys, tmp_path):
     jobs = mixed.submit(grid, "retry")
     grid.wait_project("retry", timeout=120)
     found = clusters(grid, "retry")
+    with web_view("test") as view, logged_in(view) as client:  # the web view shows the same clusters
+        page = client.get("/p/retry").text
+        assert all(f'data-cluster="{c["id"]}"' in page and c["command"] in page for c in found.values())
     # The input is at KEK only: give it a replica at DESY first, as the advice says.
     assert "gb2_ds_list -lg" in found["input data"]["advice"]
     assert grid.run("gb2_ds_rep", "-d", "DESY-TMP-SE", AT_KEK, "--force").code == 0
@@ -90,5 +94,9 @@ def test_suggested_retries_with_overrides(mixed, capsys, tmp_path):
     assert info["JobID"] == new and info["Site"] == "LCG.DESY.de"
     beyond = grid.run("gb2_job_output", "-j", str(old), "--attempt", "3")
     assert beyond.code == 2 and "has 2 attempt(s)" in beyond.err
+    with web_view("test") as view, logged_in(view) as client:
+        page = client.get(f"/j/{new}").text
+        assert "Earlier attempts" in page and f'<a href="/j/{old}">{old}</a>' in page
+        assert f"gb2_job_output -j {new} --attempt N" in page
     rerun = grid.run("gb2_job_output", "-j", str(jobs[LOST[0]]), "--attempt", "1")
     assert rerun.code == 1 and "left no logs" in rerun.err  # the lost worker's first run left none
