@@ -40,7 +40,7 @@ _gb2_options() {
         'gb2_ds_collection remove') echo '--json --debug --profile -h --help' ;;
         gb2_check_release) echo '--json --debug --profile -h --help' ;;
         gb2_web) echo '--port --open --debug --profile -h --help' ;;
-        gb2_mock_server) echo '--port --host --data-dir --user --workers --no-engine --idle-timeout --heartbeat-seconds --stall-seconds --web --web-port --public-url -h --help' ;;
+        gb2_mock_server) echo '--port --host --data-dir --user --workers --no-engine --idle-timeout --heartbeat-seconds --stall-seconds --web --web-port --public-url --ban-site --site-slots --cpu-normalization --fault -h --help' ;;
         gb2_config) echo '--json -h --help' ;;
         'gb2_config add') echo '--diracx --rucio --rucio-auth --rucio-account --rucio-username --rucio-password-env --rucio-password-file --login-secret-file --group --site --use -h --help' ;;
         'gb2_config gbasf2-setup') echo '-h --help' ;;
@@ -258,6 +258,10 @@ _gb2_values() {
         "gb2_mock_server --stall-seconds") echo __value__ ;;
         "gb2_mock_server --web-port") echo __value__ ;;
         "gb2_mock_server --public-url") echo __value__ ;;
+        "gb2_mock_server --ban-site") echo __value__ ;;
+        "gb2_mock_server --site-slots") echo __value__ ;;
+        "gb2_mock_server --cpu-normalization") echo __value__ ;;
+        "gb2_mock_server --fault") echo __value__ ;;
         "gb2_config add --diracx") echo __value__ ;;
         "gb2_config add --rucio") echo __value__ ;;
         "gb2_config add --rucio-auth") echo 'token userpass' ;;

@@ -346,6 +346,10 @@ complete -c gb2_mock_server -l stall-seconds -r -d 'A job silent this long is St
 complete -c gb2_mock_server -l web -d 'Also serve gb2_web'"'"'s view of the first user'"'"'s projects: its address, with its one-time key, is the second line of output'
 complete -c gb2_mock_server -l web-port -r -d 'Port of the --web view on 127.0.0.1 (0: any free port)'
 complete -c gb2_mock_server -l public-url -r -d 'Base URL of a proxy in front of this server: storage, sandbox and login URLs handed out through it carry it, so downloads go through the proxy too'
+complete -c gb2_mock_server -l ban-site -r -d 'Put a site in the site mask: jobs that can only run there wait'
+complete -c gb2_mock_server -l site-slots -r -d 'At most N jobs at once at SITE'
+complete -c gb2_mock_server -l cpu-normalization -r -d 'The workers'"'"' CPU normalisation factor: a job'"'"'s CPUTime allows CPUTime/F real seconds'
+complete -c gb2_mock_server -l fault -r -d 'Inject a fault at SITE: input (its workers cannot read input files), lost or lost:N (the worker of a job there dies; the first N jobs of each project)'
 complete -c gb2_mock_server -s h -l help -d 'Show help'
 
 complete -c gb2_config -f

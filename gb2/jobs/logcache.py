@@ -88,11 +88,11 @@ class LogCache:
         return self._conn
 
     def get(self, states: Iterable[JobState]) -> dict[JobState, LogDigest | None]:
-        conn = self._db()
         found: dict[JobState, LogDigest | None] = {}
+        wanted = list(states)
+        conn = self._db() if wanted else None  # nothing asked: no file made
         if conn is None:
             return found
-        wanted = list(states)
         try:
             for start in range(0, len(wanted), 300):
                 chunk = wanted[start : start + 300]
@@ -110,8 +110,8 @@ class LogCache:
         return found
 
     def put(self, items: dict[JobState, LogDigest | None]) -> None:
-        conn = self._db()
-        if conn is None or not items:
+        conn = self._db() if items else None
+        if conn is None:
             return
         rows = [(s.job_id, s.reschedule, s.last_update, SCHEMA_VERSION,
                  _NO_LOG if d is None else json.dumps(d.as_json())) for s, d in items.items()]  # fmt: skip

@@ -3,9 +3,10 @@
 The templates render the small shapes below and nothing else, so a feature that
 lands in ``gb2.jobs`` later plugs in by changing one function here:
 
-* :func:`failure_clusters` and :func:`cluster_job_ids`: today the failed jobs grouped
-  by the cause their records point at (:mod:`gb2.jobs.causes`); log-signature
-  clusters with suggested commands (issue 13) replace them here.
+* :func:`failure_clusters` and :func:`cluster_job_ids`: the failed jobs grouped by cause
+  and log signature, with a suggested command (:mod:`gb2.jobs.clusters`, what
+  gb2_project_analysis --failures shows); :func:`cluster_overrides` is what retrying a
+  cluster changes (a banned site, more CPU time).
 * :func:`scout_report`: None (section hidden) until the library reports on a
   project's scout jobs and forecasts it (issue 12).
 * :func:`job_peek`: the tail of a running job's output as its heartbeats publish it
