@@ -93,20 +93,17 @@ def chain_of(dx: DiracX, job: dict[str, Any]) -> list[dict[str, Any]]:
 def chain_runs(dx: DiracX, rows: list[dict[str, Any]], histories: dict[int, list[StatusRecord]] | None = None) -> list[Run]:
     """Every run of the chain's jobs, numbered from 1 (one history search for the chain).
 
-    A job that was replaced may show a last "attempt" that never started (a reschedule
-    that only read its JDL back, see :mod:`gb2.jobs.replace`): it is left out.
+    An attempt that never started and was followed by another (a reschedule of a job
+    still waiting, or one that only read the JDL back, see :mod:`gb2.jobs.replace`) is
+    not a run: it is left out. The chain's last attempt is always kept (it may be waiting).
     """
     if histories is None:
         histories = {j: records(h) for j, h in dx.status_history([int(r["JobID"]) for r in rows]).items()}
+    parts = [(int(row["JobID"]), part) for row in rows for part in attempts(histories.get(int(row["JobID"]), []))]
     runs: list[Run] = []
-    for position, row in enumerate(rows):
-        job_id = int(row["JobID"])
-        parts = attempts(histories.get(job_id, []))
-        replaced = position < len(rows) - 1
-        for part in parts:
-            started = any(r.status in _STARTED for r in part.records)
-            if replaced and not started and part is parts[-1] and len(parts) > 1:
-                continue
+    for position, (job_id, part) in enumerate(parts):
+        started = any(r.status in _STARTED for r in part.records)
+        if started or position == len(parts) - 1:
             runs.append(Run(len(runs) + 1, job_id, part.number, part))
     return runs
 

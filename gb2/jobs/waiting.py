@@ -199,9 +199,9 @@ def explain_waiting(session: Any, job_id: int) -> WaitingReport:
                 report.candidates = []
                 return report
             candidates = offering
-    report.candidates = candidates
+    report.candidates = candidates if sites else None  # no site known: nothing to say about them
     open_sites = [s for s in candidates if not sites[s].banned]
-    if not open_sites and not any(r.reason == "input-banned" for r in report.reasons):
+    if candidates and not open_sites and not any(r.reason == "input-banned" for r in report.reasons):
         why = "; ".join(f"{s} ({sites[s].banned})" for s in candidates)
         report.reasons.append(Reason("banned", f"every site that may run it is banned: {why}",
                                      "it starts when one comes back (gb2_site_status shows them)"))  # fmt: skip
@@ -220,7 +220,8 @@ def explain_waiting(session: Any, job_id: int) -> WaitingReport:
     if not report.reasons:
         waited = report.waited_seconds or 0
         quick = waited < PATIENCE_SECONDS
-        report.reasons.append(Reason("queue", f"waiting for {waited:.0f} s for a slot at {', '.join(open_sites)}",
+        where = f" at {', '.join(open_sites)}" if open_sites else ""
+        report.reasons.append(Reason("queue", f"waiting for {waited:.0f} s for a slot{where}",
                                      "nothing to do: that is the usual queue" if quick else
                                      "nothing points at the job; if it keeps waiting, gb2_site_status shows the sites"))  # fmt: skip
     return report
