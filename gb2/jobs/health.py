@@ -200,7 +200,10 @@ def leave_out_flagged_sites(session: Any, request: Any, jobs_inputs: list[list[A
     named with --site is the user's choice."""
     from gb2.data.replica_order import rse_sites
 
-    flagged = {s: why for s, why in flagged_site_names(session).items() if s not in request.banned_sites}
+    try:
+        flagged = {s: why for s, why in flagged_site_names(session).items() if s not in request.banned_sites}
+    except Gb2Error as exc:  # the plan does not depend on it: say so and go on
+        return [f"Note: the sites' health could not be checked ({exc}); no site was left out"]
     if not flagged:
         return []
     if request.sites:

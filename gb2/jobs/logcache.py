@@ -17,6 +17,7 @@ import io
 import json
 import sqlite3
 import tarfile
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ PARALLEL = 8
 #: Bytes of one log read at most (its end: where a failure shows).
 MAX_LOG_BYTES = 8 * 1024 * 1024
 SCHEMA_VERSION = 1
+#: The cache of a server not used for this long is removed.
+KEEP_DAYS = 30
 _NO_LOG = "null"
 
 
@@ -83,9 +86,18 @@ class LogCache:
                          "version INTEGER, digest TEXT, PRIMARY KEY (job, reschedule, updated, version))")  # fmt: skip
             self.path.chmod(0o600)
             self._conn = conn
+            self._forget_old()
         except (sqlite3.Error, OSError, Gb2Error):
             self.usable = False
         return self._conn
+
+    def _forget_old(self) -> None:
+        """Caches of servers not used for :data:`KEEP_DAYS` (an embedded server's old ports) go."""
+        cutoff = time.time() - KEEP_DAYS * 86400
+        for old in self.path.parent.glob("*.sqlite*"):
+            with contextlib.suppress(OSError):
+                if not old.name.startswith(self.path.name) and old.stat().st_mtime < cutoff:
+                    old.unlink()
 
     def get(self, states: Iterable[JobState]) -> dict[JobState, LogDigest | None]:
         found: dict[JobState, LogDigest | None] = {}

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gb2.jobs.history import Attempt, StatusRecord, attempts
+from gb2.jobs.history import Attempt, StatusRecord
 from gb2.jobs.status import Selection
 
 
@@ -106,7 +106,5 @@ def job_attempts(session: Any, job: dict[str, Any], history: list[StatusRecord])
     from gb2.jobs.attempts import chain_of, chain_runs
 
     rows = chain_of(session.diracx, job)
-    if len(rows) == 1:
-        return [Attempt(a.number, a.records, int(job["JobID"])) for a in attempts(history)]
-    runs = chain_runs(session.diracx, rows)
-    return [Attempt(run.number - 1, run.attempt.records, run.job_id) for run in runs]
+    known = {int(job["JobID"]): history} if len(rows) == 1 else None  # one job: its history is read already
+    return [Attempt(run.number - 1, run.attempt.records, run.job_id) for run in chain_runs(session.diracx, rows, known)]
