@@ -130,7 +130,7 @@ class AutoRetry:
             hit = len(self._by_signature.get(cluster.signature.key, ()))
             if jobs and hit >= SYSTEMATIC_SHARE * jobs:
                 return (f"{hit} of the {jobs} jobs (a quarter or more) failed with one signature, cluster {cluster.id} "
-                        f"({cluster.cause}): something systematic; {cluster.advice}")  # fmt: skip
+                        f"({cluster.cause}): something systematic (gb2_project_analysis --failures says what to do)")  # fmt: skip
         if done == 0 and self._failures >= NOTHING_AFTER:
             return f"nothing has succeeded after {self._failures} failures: look at the failures before retrying more"
         return None
