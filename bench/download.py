@@ -59,6 +59,7 @@ def main() -> int:
            "GB2_DATA_DIR": str(work / "data"), "GB2_PROFILE": "bench"}  # fmt: skip
     os.environ.update(env)
 
+    from gb2 import LOGIN_SECRET_FILE
     from gb2.client.diracx import DiracX
     from gb2.client.rucio import RucioClient
     from gb2.client.tokens import TokenStore
@@ -66,7 +67,7 @@ def main() -> int:
     from gb2.data.download import Downloader, plan_download
     from gb2.data.register import register_outputs
     from gb2.data.transfer import fetch
-    from tests.helpers import browser_approval
+    from gb2.login import secret_approval
 
     # The server runs in its own process, as it does for users: the clients measured
     # here do not share a Python interpreter (and its GIL) with it.
@@ -80,7 +81,7 @@ def main() -> int:
         config.profiles["bench"] = Profile("bench", "remote", diracx_url=url, rucio_url=f"{url}/rucio")
         config.save()
         dx = DiracX(url, TokenStore.for_profile("bench"))
-        dx.login("vo:belle group:belle", browser_approval("alice"), interval=0.05)
+        dx.login("vo:belle group:belle", secret_approval(work / "server" / LOGIN_SECRET_FILE, "alice"), interval=0.05)
         rucio = RucioClient(f"{url}/rucio", token=dx.access_token)
         rucio.create_project("/belle/user/alice/dlbench")
         source = work / "source"

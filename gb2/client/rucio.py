@@ -198,6 +198,21 @@ class RucioClient:
     def list_scopes(self) -> list[str]:
         return self._send("GET", "/scopes/", idempotent=True).json()
 
+    def local_account_limits(self, account: str, rse: str | None = None) -> dict[str, float | int | None]:
+        """RSE -> the account's limit in bytes (``inf``: unlimited; one RSE: ``None`` if unset)."""
+        path = f"/accounts/{quote_plus(account)}/limits/local" + (f"/{quote_plus(rse)}" if rse else "")
+        return self._send("GET", path, idempotent=True, headers={"Accept": "application/json"}).json()
+
+    def set_local_account_limit(self, account: str, rse: str, nbytes: int) -> None:
+        """An account's limit on one RSE (an administrator's call)."""
+        self._send("POST", f"/accountlimits/local/{quote_plus(account)}/{quote_plus(rse)}", idempotent=True,
+                   json={"bytes": nbytes})
+
+    def local_account_usage(self, account: str, rse: str | None = None) -> list[dict]:
+        """Per RSE: ``bytes`` and ``files`` the account's rules lock, ``bytes_limit``, ``bytes_remaining``."""
+        path = f"/accounts/{quote_plus(account)}/usage/local" + (f"/{quote_plus(rse)}" if rse else "")
+        return list(self._stream("GET", path))
+
     # -- DIDs -----------------------------------------------------------------------------
     def get_did(self, scope: str, name: str, *, dynamic: bool = False) -> dict:
         params = {"dynamic_depth": "FILE"} if dynamic else None
@@ -339,13 +354,14 @@ class RucioClient:
     def list_replicas(self, dids: Iterable[DidLike], *, schemes: Sequence[str] | None = None,
                       rse_expression: str | None = None, all_states: bool = False,
                       domain: str | None = None, sort: str | None = "random",
-                      client_site: str | None = None) -> Iterator[dict]:
+                      client_site: str | None = None, ignore_availability: bool = False) -> Iterator[dict]:
         """Replica records of files; datasets and containers resolve to their files.
 
         ``domain``: ``wan`` (remote access), ``lan`` (local doors such as ``file://``)
         or ``all``; left out, Rucio gives wan PFNs plus lan ones for RSEs at
         ``client_site`` (e.g. ``LCG.KEK.jp``). ``sort="random"`` (the default)
-        spares a real Rucio its GeoIP lookup.
+        spares a real Rucio its GeoIP lookup. Replicas on storage elements flagged
+        down for reading are left out unless ``ignore_availability``.
         """
         items = [_did_dict(d) for d in dids]
         seen: set[tuple[str, str]] = set()
@@ -361,6 +377,8 @@ class RucioClient:
                 body["sort"] = sort
             if client_site:
                 body["client_location"] = {"site": client_site}
+            if ignore_availability:
+                body["ignore_availability"] = True
             for record in self._stream("POST", "/replicas/list", json=body):
                 key = (record["scope"], record["name"])
                 if key not in seen:
@@ -418,6 +436,24 @@ class RucioClient:
     def rse_attributes(self, rse: str) -> dict:
         return self._send("GET", f"/rses/{quote_plus(rse)}/attr/", idempotent=True,
                           headers={"Accept": "application/json"}).json()
+
+    def update_rse(self, rse: str, **properties: Any) -> None:
+        """Change an RSE's properties, e.g. ``availability_read=False`` (an administrator's call)."""
+        self._send("PUT", f"/rses/{quote_plus(rse)}", idempotent=True, json=properties)
+
+    def get_distance(self, source: str, dest: str) -> int | None:
+        """Rucio's distance from one RSE to another (lower is closer); None if none is set."""
+        found = self._send("GET", f"/rses/{quote_plus(source)}/distances/{quote_plus(dest)}", idempotent=True,
+                           headers={"Accept": "application/json"}).json()
+        values = [d.get("distance", d.get("ranking")) for d in found if isinstance(d, dict)]
+        return next((int(v) for v in values if v is not None), None)
+
+    def set_distance(self, source: str, dest: str, distance: int) -> None:
+        """Add or change a distance (an administrator's call)."""
+        path = f"/rses/{quote_plus(source)}/distances/{quote_plus(dest)}"
+        response = self._send("POST", path, idempotent=False, ok=("Duplicate",), json={"distance": distance})
+        if response.status_code != 201:
+            self._send("PUT", path, idempotent=True, json={"distance": distance})
 
     def rse_usage(self, rse: str) -> list[dict]:
         return list(self._stream("GET", f"/rses/{quote_plus(rse)}/usage"))

@@ -99,6 +99,8 @@ class ServerSettings:
     global_jobs_info: bool = True
     #: ``basf2`` command to run; None means: ``basf2`` on PATH, else gb2's stand-in.
     basf2_command: str | None = None
+    #: Each user's Rucio account limit on every TMP storage element (bytes).
+    user_quota_bytes: int = 10**13
     keep_workdirs: bool = False
     #: Base URL of a proxy in front of the server (e.g. ``http://127.0.0.1:9000``): storage-element,
     #: sandbox and login URLs given to requests that came through it carry it. None: the server's own.

@@ -43,6 +43,21 @@ SE_NAMES = frozenset(se.name for se in STORAGE_ELEMENTS)
 SITE_NAMES = frozenset(s.name for s in SITES)
 
 
+def country(site_name: str | None) -> str:
+    """The country code of a DIRAC site name (``LCG.KEK.jp`` -> ``jp``)."""
+    return (site_name or "").rsplit(".", 1)[-1].lower()
+
+
+def distance(source: StorageElement, dest: StorageElement) -> int:
+    """Rucio's RSE distance of the sample grid (lower is closer): the same site, the same
+    country, another continent. What ``/rses/<src>/distances/<dest>`` starts with."""
+    if source.site and source.site == dest.site:
+        return 1
+    if country(source.site) == country(dest.site):
+        return 2
+    return 10
+
+
 def site(name: str) -> Site | None:
     return next((s for s in SITES if s.name == name), None)
 

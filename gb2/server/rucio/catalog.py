@@ -26,6 +26,7 @@ from typing import Any
 from gb2.data.checksum import normalise_adler32
 from gb2.data.lfn import name_problem, scope_for
 from gb2.server.rucio import meta as didmeta
+from gb2.server.rucio import quotas, rse_status
 from gb2.server.rucio.errors import RucioError, access_denied, did_not_found
 from gb2.server.rucio.schema import DID_TYPES, ROOT, SCHEMA, TREE_CTE
 from gb2.server.rucio.util import chunks, now, placeholders, rucio_date, stream_rows
@@ -73,6 +74,8 @@ class Catalog:
                 self.rse_ids[row["rse"]] = row["id"]
                 self.rse_names[row["id"]] = row["rse"]
                 self.rse_uuids[row["rse"]] = row["rse_id"]
+            rse_status.seed(self, c)
+            quotas.seed(self, c)
 
     def state_value(self, key: str) -> str | None:
         rows = self.db.execute("SELECT value FROM rucio_state WHERE key=?", (key,))
@@ -425,14 +428,17 @@ class Catalog:
 
     # -- API for the job engine -------------------------------------------------------
     def replica_locations(self, names: Sequence[str]) -> dict[str, list[str]]:
-        """File LFN -> RSEs holding an AVAILABLE replica (files without one are absent)."""
+        """File LFN -> RSEs holding an AVAILABLE replica on a storage element that is up for
+        reading (files without one are absent)."""
         out: dict[str, list[str]] = {}
+        down = rse_status.unreadable(self)
         for part in chunks(list(names)):
             for row in self.db.execute(
                 "SELECT d.name, r.rse FROM rucio_dids d JOIN rucio_replicas r ON r.did_id = d.id "
                 f"WHERE d.name IN ({placeholders(len(part))}) AND d.did_type='FILE' AND r.state='AVAILABLE' "
                 "ORDER BY d.name, r.rse", tuple(part)):
-                out.setdefault(row["name"], []).append(self.rse_names[row["rse"]])
+                if self.rse_names[row["rse"]] not in down:
+                    out.setdefault(row["name"], []).append(self.rse_names[row["rse"]])
         return out
 
     def file_info(self, names: Sequence[str]) -> dict[str, dict]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from gb2.server.rucio import rses as rsemod
@@ -72,11 +72,13 @@ def _file_rows(cat: Catalog, row: sqlite3.Row) -> Iterator[sqlite3.Row]:
 def list_replicas(cat: Catalog, rows: Sequence[sqlite3.Row], *, schemes: Sequence[str] | None = None,
                   rse_expression: str | None = None, all_states: bool = False,
                   domain: str | None = None, sort: str | None = None,
-                  client_site: str | None = None) -> Iterator[dict]:
+                  client_site: str | None = None, unavailable: Collection[str] = ()) -> Iterator[dict]:
     """One record per distinct file below ``rows``, in Rucio's ``list_replicas`` shape.
 
     Domains as in Rucio: ``wan``, ``lan`` or ``all``; without one ("automatic"),
     wan everywhere plus lan on the RSEs at the client's site (``client_location``).
+    Replicas on ``unavailable`` RSEs (flagged down for reading) are left out, as
+    Rucio does unless the client asks for ``ignore_availability``.
     """
     allowed = set(rsemod.parse_expression(rse_expression)) if rse_expression else None
     seen: set[int] = set()
@@ -94,8 +96,8 @@ def list_replicas(cat: Catalog, rows: Sequence[sqlite3.Row], *, schemes: Sequenc
     def record(file_rows: list[sqlite3.Row]) -> dict:
         first = file_rows[0]
         replicas = [(cat.rse_names[r["rse"]], r["state"]) for r in file_rows if r["rse"] is not None]
-        replicas = [(rse, st) for rse, st in replicas
-                    if (allowed is None or rse in allowed) and (all_states or st == "AVAILABLE")]
+        replicas = [(rse, st) for rse, st in replicas if rse not in unavailable
+                    and (allowed is None or rse in allowed) and (all_states or st == "AVAILABLE")]
         if sort == "random":
             random.shuffle(replicas)
         pfns: dict[str, dict] = {}

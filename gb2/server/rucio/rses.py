@@ -55,6 +55,7 @@ def attributes(se: StorageElement) -> dict[str, object]:
     """RSE attributes usable in expressions (``type=TMP``, ``site=LCG.KEK.jp``, ...)."""
     return {
         se.name: True,
+        "ANY": True,  # DIRAC's catch-all (its new datasets get an ``ANY=true`` rule)
         "type": se.kind,
         "site": se.site or "",
         "city": se.city,

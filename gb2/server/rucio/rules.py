@@ -43,8 +43,12 @@ def add_rules(cat: Catalog, account: str | None, body: dict[str, Any]) -> list[s
     if account not in (None, ROOT) and (owner != account or body.get("locked")):
         raise access_denied(f"Account {account} can not add replication rule for account {owner}")
     targets = rsemod.parse_expression(expression)
-    if account not in (None, ROOT) and any(cat.rse_kind(t) != "TMP" for t in targets):
-        raise access_denied(f"Account {account} can not add replication rules on {expression}: users may replicate only to TMP storage")
+    if account not in (None, ROOT):
+        # Users have account limits only on TMP storage, and Rucio leaves RSEs without a
+        # limit out of a rule's choice: an expression with no TMP RSE cannot be satisfied.
+        targets = [t for t in targets if cat.rse_kind(t) == "TMP"]
+        if not targets:
+            raise access_denied(f"Account {account} can not add replication rules on {expression}: users may replicate only to TMP storage")
     if copies > len(targets):
         raise RucioError("InsufficientTargetRSEs", "There are not enough target RSEs to fulfil the request at this time.", 409)
     sources = set(rsemod.parse_expression(body["source_replica_expression"])) if body.get("source_replica_expression") else None

@@ -98,6 +98,30 @@ CREATE TABLE IF NOT EXISTS rucio_rules (
     UNIQUE (did_id, account, rse_expression, copies)
 );
 CREATE INDEX IF NOT EXISTS rucio_rules_expires ON rucio_rules(expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS rucio_rules_account ON rucio_rules(account);
+CREATE TABLE IF NOT EXISTS rucio_rse_availability (
+    rse INTEGER PRIMARY KEY REFERENCES rucio_rses(id),
+    availability_read INTEGER NOT NULL DEFAULT 1,
+    availability_write INTEGER NOT NULL DEFAULT 1,
+    availability_delete INTEGER NOT NULL DEFAULT 1,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rucio_distances (
+    src INTEGER NOT NULL REFERENCES rucio_rses(id),
+    dest INTEGER NOT NULL REFERENCES rucio_rses(id),
+    distance INTEGER,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (src, dest)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rucio_account_limits (
+    account TEXT NOT NULL,
+    rse INTEGER NOT NULL REFERENCES rucio_rses(id),
+    bytes INTEGER NOT NULL,               -- -1: unlimited (Rucio stores infinity so)
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (account, rse)
+) WITHOUT ROWID;
 """
 
 #: The root account: owns the official scopes and may do anything.

@@ -12,7 +12,7 @@ import logging
 from starlette.routing import BaseRoute
 
 from gb2.server.rucio.catalog import Catalog
-from gb2.server.rucio.routes import auth, dids, replicas, rses, rules
+from gb2.server.rucio.routes import accounts, auth, dids, replicas, rses, rules
 from gb2.server.state import ServerState
 
 log = logging.getLogger("gb2.server.rucio")
@@ -30,6 +30,6 @@ def setup(state: ServerState) -> None:
 
 def routes(state: ServerState) -> list[BaseRoute]:
     out: list[BaseRoute] = []
-    for module in (auth, dids, replicas, rses, rules):
+    for module in (auth, accounts, dids, replicas, rses, rules):
         out.extend(module.routes(state))
     return out

@@ -7,7 +7,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from gb2.server.http import rucio_route, threadpool
-from gb2.server.rucio import replicas
+from gb2.server.rucio import replicas, rse_status
 from gb2.server.rucio.errors import RucioError
 from gb2.server.rucio.rses import parse_expression
 from gb2.server.rucio.web import (
@@ -61,11 +61,13 @@ def routes(state: ServerState) -> list[Route]:
         if body.get("rse_expression"):  # a bad expression is a 400 before streaming starts
             parse_expression(body["rse_expression"])
         rows = await threadpool(replicas.resolve_inputs, cat, body.get("dids") or [])
+        ignore = flag(body.get("ignore_availability", "unavailable" in body))
+        down = set() if ignore else await threadpool(rse_status.unreadable, cat)
         records = replicas.list_replicas(
             cat, rows, schemes=body.get("schemes"), rse_expression=body.get("rse_expression"),
             all_states=flag(body.get("all_states", False)), domain=body.get("domain"),
             sort=request.query_params.get("sort") or body.get("sort"),
-            client_site=(body.get("client_location") or {}).get("site"))
+            client_site=(body.get("client_location") or {}).get("site"), unavailable=down)
         return respond(records, content_type)
 
     @rucio_route
@@ -75,8 +77,9 @@ def routes(state: ServerState) -> list[Route]:
         scope, name = split_scope_name(request.path_params["sn"])
         rows = await threadpool(replicas.resolve_inputs, cat, [{"scope": scope, "name": name}])
         schemes = request.query_params.get("schemes")
+        down = await threadpool(rse_status.unreadable, cat)
         records = replicas.list_replicas(cat, rows, schemes=schemes.split(",") if schemes else None,
-                                         sort=request.query_params.get("select"))
+                                         sort=request.query_params.get("select"), unavailable=down)
         return respond(records, content_type)
 
     @rucio_route

@@ -7,15 +7,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gb2.server.http import rucio_route, threadpool
-from gb2.server.rucio import replicas, rses
+from gb2.server.rucio import replicas, rse_status, rses
 from gb2.server.rucio.errors import RucioError
 from gb2.server.rucio.util import rucio_date
 from gb2.server.rucio.web import (
     JSON,
     NDJSON,
     account_of,
+    body_of,
     catalog,
     check_accept,
+    created,
+    empty,
+    flag,
     json_response,
     ndjson,
 )
@@ -33,13 +37,12 @@ def routes(state: ServerState) -> list[Route]:
             raise RucioError("RSENotFound", f"RSE '{name}' cannot be found")
         return se
 
-    def summary(se: StorageElement) -> dict:
+    def summary(se: StorageElement, flags: dict[str, bool]) -> dict:
         created = rucio_date(float(cat.state_value("created_at") or 0))
         return {"id": cat.rse_uuids[se.name], "rse": se.name, "vo": "def", "rse_type": "DISK",
                 "deterministic": True, "volatile": False, "staging_area": False, "city": se.city,
                 "region_code": None, "country_name": None, "continent": None, "time_zone": None,
-                "ISP": None, "ASN": None, "longitude": None, "latitude": None, "availability": 7,
-                "availability_read": True, "availability_write": True, "availability_delete": True,
+                "ISP": None, "ASN": None, "longitude": None, "latitude": None, "availability": _availability_bits(flags), **flags,
                 "qos_class": None, "deleted": False, "deleted_at": None, "created_at": created,
                 "updated_at": created}
 
@@ -50,14 +53,51 @@ def routes(state: ServerState) -> list[Route]:
         expression = request.query_params.get("expression")
         if expression:
             return ndjson([{"rse": name} for name in rses.parse_expression(expression)])
-        return ndjson([summary(se) for se in STORAGE_ELEMENTS])
+        flags = await threadpool(rse_status.availability, cat)
+        return ndjson([summary(se, flags[se.name]) for se in STORAGE_ELEMENTS])
 
     @rucio_route
     async def get_rse(request: Request) -> Response:
         await account_of(state, request)
         check_accept(request, [JSON])
         se = se_of(request)
-        return json_response(rses.describe(state.settings, state.base_url, se, cat.rse_uuids[se.name]))
+        flags = (await threadpool(rse_status.availability, cat))[se.name]
+        return json_response({**rses.describe(state.settings, state.base_url, se, cat.rse_uuids[se.name]),
+                              **flags, "availability": _availability_bits(flags)})
+
+    @rucio_route
+    async def update_rse(request: Request) -> Response:
+        account = await account_of(state, request)
+        se = se_of(request)
+        await threadpool(rse_status.update_rse, cat, account, se.name, await body_of(request))
+        return created()
+
+    @rucio_route
+    async def get_distance(request: Request) -> Response:
+        await account_of(state, request)
+        check_accept(request, [JSON])
+        args = request.path_params
+        return json_response(await threadpool(rse_status.get_distance, cat, args["source"], args["destination"]))
+
+    @rucio_route
+    async def set_distance(request: Request) -> Response:
+        account = await account_of(state, request)
+        args, body = request.path_params, await body_of(request)
+        value = body.get("distance", body.get("ranking"))
+        if request.method == "POST":
+            await threadpool(rse_status.set_distance, cat, account, args["source"], args["destination"], value,
+                             create=True, bidirectional=flag(body.get("bidirectional", False)))
+            return created()
+        await threadpool(rse_status.set_distance, cat, account, args["source"], args["destination"], value,
+                         create=False)
+        return empty()
+
+    @rucio_route
+    async def delete_distance(request: Request) -> Response:
+        account = await account_of(state, request)
+        args = request.path_params
+        await threadpool(rse_status.delete_distance, cat, account, args["source"], args["destination"])
+        return empty()
 
     @rucio_route
     async def protocols(request: Request) -> Response:
@@ -105,8 +145,17 @@ def routes(state: ServerState) -> list[Route]:
         Route("/rses/", list_rses, methods=["GET"]),
         Route("/rses", list_rses, methods=["GET"]),
         Route("/rses/{rse}", get_rse, methods=["GET"]),
+        Route("/rses/{rse}", update_rse, methods=["PUT"]),
+        Route("/rses/{source}/distances/{destination}", get_distance, methods=["GET"]),
+        Route("/rses/{source}/distances/{destination}", set_distance, methods=["POST", "PUT"]),
+        Route("/rses/{source}/distances/{destination}", delete_distance, methods=["DELETE"]),
         Route("/rses/{rse}/protocols", protocols, methods=["GET"]),
         Route("/rses/{rse}/attr/", attributes, methods=["GET"]),
         Route("/rses/{rse}/usage", usage, methods=["GET"]),
         Route("/rses/{rse}/lfns2pfns", lfns2pfns, methods=["GET"]),
     ]
+
+
+def _availability_bits(flags: dict[str, bool]) -> int:
+    """Rucio's integer form of the three flags: read 4, write 2, delete 1."""
+    return 4 * flags["availability_read"] + 2 * flags["availability_write"] + flags["availability_delete"]
