@@ -3,7 +3,7 @@
 
 _gb2_options() {
     case "$1" in
-        gbasf2) echo '-p --project -s --release --setting -i --input --input_dslist -n -f --inputsandboxfiles --lfn_sandboxfiles --input_datafiles --force --dryrun --dry_run --cputime --evtpersec --priority --site --banned_site --platform --input_grouping --jobtype --basf2opt --repetition --output_ds --noscout --resume --json --debug --profile -h --help' ;;
+        gbasf2) echo '-p --project -s --release --setting -i --input --input_dslist -n -f --inputsandboxfiles --lfn_sandboxfiles --input_datafiles --force --dryrun --dry_run --cputime --evtpersec --priority --site --banned_site --platform --input_grouping --jobtype --basf2opt --repetition --output_ds --noscout --scouts --scout_events --scout_local --job_hours --resume --json --debug --profile -h --help' ;;
         gb2_proxy_init) echo '-g --group -v --valid --pwstdin --user --json --debug --profile -h --help' ;;
         gb2_proxy_info) echo '--json --debug --profile -h --help' ;;
         gb2_proxy_destroy) echo '--debug --profile -h --help' ;;
@@ -48,6 +48,9 @@ _gb2_values() {
         "gbasf2 --basf2opt") echo __value__ ;;
         "gbasf2 --repetition") echo __value__ ;;
         "gbasf2 --output_ds") echo __value__ ;;
+        "gbasf2 --scouts") echo __value__ ;;
+        "gbasf2 --scout_events") echo __value__ ;;
+        "gbasf2 --job_hours") echo __value__ ;;
         "gbasf2 --profile") echo __value__ ;;
         "gb2_proxy_init -g"|"gb2_proxy_init --group") echo __value__ ;;
         "gb2_proxy_init -v"|"gb2_proxy_init --valid") echo __value__ ;;

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from gb2.errors import Gb2Error, NotFound
-from gb2.jobs.states import FATAL_STATES, Minor
+from gb2.jobs.states import FATAL_STATES, Minor, failed_scout_of
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 LOG_FILES = ("Script1_basf2helper.py.log", "std.err", "std.out")
@@ -121,6 +121,11 @@ def classify(status: str, minor: str, application: str) -> tuple[str, str]:
     text = f"{minor} {application}".lower()
     if status == "Killed":
         return "killed", "the job was killed (by you or an administrator); gb2_job_reschedule runs it again"
+    scout = failed_scout_of(minor)
+    if scout is not None:
+        return "scout failed", (f"this job never ran: its project's scout job {scout} failed, and the log below is "
+                                "the scout's; fix the cause and submit a new project (or reschedule the project "
+                                "once the cause is gone: the jobs wait for the scouts again)")  # fmt: skip
     if minor == Minor.MAX_RESCHEDULING:
         return "too many reschedules", "it failed every time: read its log, fix the cause, submit a new project"
     if "cpu limit" in text or "wall clock" in text or "cpu time" in text:
@@ -152,13 +157,14 @@ def explain_failed_job(session: Any, job_id: int) -> FailedJob:
         cause, advice = classify(job["Status"], job["MinorStatus"] or "", job["ApplicationStatus"] or "")
     result = FailedJob(job, cause, advice)
     folder = Path(tempfile.mkdtemp(prefix="gb2-diagnostic-"))
+    log_of = failed_scout_of(job["MinorStatus"]) if job["Status"] in FATAL_STATES else None
     try:
-        got = fetch_one(dx, int(job_id), folder / "sandbox")
+        got = fetch_one(dx, log_of or int(job_id), folder / "sandbox")
         if got is not None:
             for name in LOG_FILES:
                 path = got / name
                 if path.is_file() and path.stat().st_size:
-                    result.log_name = name
+                    result.log_name = f"{name} of scout job {log_of}" if log_of else name
                     result.log_tail = path.read_text(errors="replace").splitlines()[-TAIL_LINES:]
                     break
     finally:

@@ -16,7 +16,7 @@ from typing import Any
 
 from gb2.client.diracx import DiracX
 from gb2.errors import BadInput
-from gb2.jobs.states import ALL_STATES, DONE, FINAL_STATES, SUMMARY_KEYS, summary_bucket
+from gb2.jobs.states import ALL_STATES, DONE, FINAL_STATES, SCOUTING, SUMMARY_KEYS, summary_bucket
 
 JOB_PARAMETERS = [
     "JobID", "Status", "MinorStatus", "ApplicationStatus", "Site", "JobGroup", "JobName",
@@ -63,7 +63,8 @@ def status_counts(dx: DiracX, selection: Selection) -> dict[str, int]:
 
 
 def summary_line_counts(statuses: dict[str, int] | Iterable[str]) -> dict[str, int]:
-    """gbasf2's eight summary keys (Completed, Deleted, Done, Failed, Killed, Running, Stalled, Waiting)."""
+    """The summary line's keys: gbasf2's eight (Completed, Deleted, Done, Failed, Killed, Running, Stalled,
+    Waiting) and Scouting."""
     out = dict.fromkeys(SUMMARY_KEYS, 0)
     items = statuses.items() if isinstance(statuses, dict) else ((s, 1) for s in statuses)
     for status, n in items:
@@ -95,7 +96,10 @@ class ProjectSummary:
 
     @property
     def status(self) -> str:
-        """One word per project: Running while any job is not final, then Done or Failed."""
+        """One word per project: Scouting while jobs wait for its scouts, Running while any job
+        is not final, then Done or Failed."""
+        if self.counts.get(SCOUTING):
+            return "Scouting"
         if not all_final(self.counts):
             return "Running"
         return "Done" if all_done(self.counts) else "Failed"
@@ -121,8 +125,9 @@ class ProjectSummary:
             "done": self.column("Done"),
             "failed": self.column("Failed", "Killed", "Stalled"),
             "running": self.column("Running", "Completing"),
+            "scouting": self.column(SCOUTING),
             "waiting": self.total - self.column("Done", "Failed", "Killed", "Stalled", "Running", "Completing",
-                                                "Deleted", "Completed"),  # fmt: skip
+                                                "Deleted", "Completed", SCOUTING),  # fmt: skip
             "counts": self.counts,
             "submitted": self.submitted,
             "last_update": self.last_update,
@@ -168,11 +173,16 @@ def wait_until_final(
     timeout: float | None = None,
     on_update: Callable[[dict[str, int]], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    adjust: Callable[[dict[str, int]], dict[str, int]] | None = None,
 ) -> dict[str, int]:
-    """Poll the server-side summary until every selected job is final; returns the last counts."""
+    """Poll the server-side summary until every selected job is final; returns the last counts.
+
+    ``adjust`` sees each count first (gb2's scouting adds the jobs it holds, and releases them)."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         counts = status_counts(dx, selection)
+        if adjust is not None:
+            counts = adjust(counts)
         if on_update:
             on_update(counts)
         if all_final(counts):

@@ -4,14 +4,23 @@ JSON keys (stable):
 
 * gb2_job_status: ``{"selected": N, "jobs": [{"job_id", "status", "minor_status",
   "application_status", "site", "project", "job_name", "owner", "submission_time",
-  "last_update", "reschedule_count"}], "summary": {<8 gbasf2 keys>: n}}``
+  "last_update", "reschedule_count"}], "summary": {<gbasf2's 8 keys and Scouting>: n},
+  "scouting": {project: <scout view>}}``
 * gb2_project_summary: ``{"projects": [{"project", "owner", "status", "jobs", "done",
-  "failed", "running", "waiting", "counts", "submitted", "last_update", "duration"}]}``
+  "failed", "running", "scouting", "waiting", "counts", "submitted", "last_update",
+  "duration", "scouts": <scout view or null>}]}``
+
+A scout view (:meth:`gb2.jobs.scouts.ScoutView.as_json`) is ``{"project", "mode", "state",
+"scouts", "held", "failed_scout", "report", "forecast", "sizing", "released_now", "notes"}``;
+jobs gb2 holds until the scouts pass (on a DiracX without scouting) count in the summary as
+Scouting, or as Failed once a scout failed.
 """
 
 from __future__ import annotations
 
 import sys
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from gb2.errors import ExitCode
@@ -20,17 +29,57 @@ from gb2.jobs.status import (
     all_done,
     iter_jobs,
     project_summaries,
+    status_counts,
     summary_line_counts,
 )
 from gb2.ui.output import plain_table, print_json
 
 
-def _wait(dx: Any, selection: Selection, interval: float, timeout: float | None, quiet: bool) -> int:
+def _wait(session: Any, selection: Selection, interval: float, timeout: float | None, quiet: bool) -> int:
     """Follow the jobs until all are final: exit 0 only if every one of them is Done."""
     from gb2.ui.live import wait_with_view
 
-    counts = wait_with_view(dx, selection, interval=interval, timeout=timeout, quiet=quiet)
+    counts = wait_with_view(session.diracx, selection, interval=interval, timeout=timeout, quiet=quiet,
+                            adjust=_held_jobs(session, selection))  # fmt: skip
     return ExitCode.OK if all_done(counts) else ExitCode.FAILED
+
+
+def _held_jobs(session: Any, selection: Selection) -> Callable[[dict[str, int]], dict[str, int]] | None:
+    """For --wait on scouted projects: count the jobs gb2 holds, and release them when the scouts pass."""
+    from gb2.jobs.scouts import add_held, find_scouts, project_scouting
+
+    if not selection.projects or selection.job_ids or selection.statuses:
+        return None
+    scouted = sorted(find_scouts(session, list(selection.projects), selection.owner))
+    if not scouted:
+        return None
+    views: dict[str, Any] = {}
+
+    def adjust(counts: dict[str, int]) -> dict[str, int]:
+        nonlocal views
+        if not views or any(v.state == "scouting" for v in views.values()):
+            views = project_scouting(session, scouted, selection.owner)
+            if any(v.released_now for v in views.values()):
+                counts = status_counts(session.diracx, selection)  # with the jobs just released
+        return add_held(counts, views)
+
+    return adjust
+
+
+def scouting_views(session: Any, selection: Selection) -> dict[str, Any]:
+    """The scouted projects a -p selection names, brought up to date (held jobs released)."""
+    from gb2.jobs.scouts import project_scouting
+
+    if not selection.projects or selection.job_ids:
+        return {}
+    return project_scouting(session, list(selection.projects), selection.owner)
+
+
+def print_views(views: dict[str, Any]) -> None:
+    from gb2.ui.scouting import view_lines
+
+    for view in views.values():
+        sys.stdout.write("\n".join(view_lines(view)) + "\n")
 
 
 JOB_HEADERS = ("Job id", "Status", "MinorStatus", "ApplicationStatus", "Site")
@@ -56,13 +105,17 @@ def _job_json(row: dict[str, Any]) -> dict[str, Any]:
 def job_status_report(
     session: Any, selection: Selection, *, wait: bool, interval: float, timeout: float | None, as_json: bool
 ) -> int:
+    from gb2.jobs.scouts import add_held
+
     dx = session.diracx
-    code = _wait(dx, selection, interval, timeout, as_json) if wait else ExitCode.OK
+    code = _wait(session, selection, interval, timeout, as_json) if wait else ExitCode.OK
+    views = scouting_views(session, selection)  # first: a release adds jobs to the listing
     # The table needs five columns; fetching only those halves the transfer for big projects.
     rows = list(iter_jobs(dx, selection, None if as_json else ["JobID", *JOB_HEADERS_PARAMS]))
-    summary = summary_line_counts([r["Status"] for r in rows])
+    summary = summary_line_counts(add_held(dict(Counter(r["Status"] for r in rows)), views))
     if as_json:
-        print_json({"selected": len(rows), "jobs": [_job_json(r) for r in rows], "summary": summary})
+        print_json({"selected": len(rows), "jobs": [_job_json(r) for r in rows], "summary": summary,
+                    "scouting": {p: v.as_json() for p, v in views.items()}})  # fmt: skip
         return code
     out = sys.stdout
     out.write(f"{len(rows)} jobs are selected.\n")
@@ -74,10 +127,13 @@ def job_status_report(
         )
     out.write("--- Summary of Selected Jobs ---\n")
     out.write(" ".join(f"{k}:{v}" for k, v in summary.items()) + "\n")
+    print_views(views)
     return code
 
 
-PROJECT_HEADERS = ("Project", "Owner", "Status", "Done", "Fail", "Run", "Wait", "Submission Time(UTC)", "Duration")
+#: gbasf2's columns, and gb2's Scout (jobs waiting for their scouts) after Wait.
+PROJECT_HEADERS = ("Project", "Owner", "Status", "Done", "Fail", "Run", "Wait", "Scout", "Submission Time(UTC)",
+                   "Duration")
 
 
 def project_summary_report(
@@ -90,11 +146,22 @@ def project_summary_report(
     timeout: float | None,
     as_json: bool,
 ) -> int:
+    from gb2.jobs.scouts import add_held, project_scouting
+
     dx = session.diracx
-    code = _wait(dx, Selection(owner, projects=tuple(projects)), interval, timeout, as_json) if wait else ExitCode.OK
+    selection = Selection(owner, projects=tuple(projects))
+    code = _wait(session, selection, interval, timeout, as_json) if wait else ExitCode.OK
     summaries = project_summaries(dx, owner, projects)
+    # Every listed project that has scouts is brought up to date (its held jobs released).
+    views = project_scouting(session, [s.project for s in summaries], owner) if summaries else {}
+    if any(v.released_now for v in views.values()):
+        summaries = project_summaries(dx, owner, projects)
+    for s in summaries:
+        if s.project in views:
+            s.counts = add_held(s.counts, {s.project: views[s.project]})
     if as_json:
-        print_json({"projects": [s.as_json() for s in summaries]})
+        print_json({"projects": [{**s.as_json(), "scouts": views[s.project].as_json() if s.project in views else None}
+                                 for s in summaries]})  # fmt: skip
         return code
     if not summaries:
         print("No projects found." if not projects else f"No jobs found for {', '.join(projects)}.")
@@ -103,6 +170,9 @@ def project_summary_report(
     for s in summaries:
         j = s.as_json()
         submitted = (s.submitted or "")[:19].replace("T", " ")
-        rows.append((s.project, s.owner, s.status, j["done"], j["failed"], j["running"], j["waiting"], submitted, s.duration))
+        rows.append((s.project, s.owner, s.status, j["done"], j["failed"], j["running"], j["waiting"], j["scouting"],
+                     submitted, s.duration))  # fmt: skip
     plain_table(PROJECT_HEADERS, rows)
+    if projects:
+        print_views(views)
     return code

@@ -125,7 +125,7 @@ def test_gb2_commands_against_the_real_servers(user, logged_in, official_dataset
     status = gb2(user, "gb2_job_status", "-p", project)
     assert status.returncode == 0, status.stderr
     assert status.stdout.splitlines()[0] == "2 jobs are selected."
-    assert "Completed:0 Deleted:0 Done:0 Failed:0 Killed:0 Running:0 Stalled:0 Waiting:2" in status.stdout
+    assert "Completed:0 Deleted:0 Done:0 Failed:0 Killed:0 Running:0 Scouting:0 Stalled:0 Waiting:2" in status.stdout
 
     # The job wrapper's part (real DiracX runs no jobs): run, write outputs, register them.
     alice = logged_in
