@@ -464,7 +464,7 @@ def _view(session: Session, project: str, owner: str, scouts: list[dict[str, Any
         if record.state == "scouting":
             record.state = "failed"
     if state == "passed" and record.mode == HELD and record.state != "released" and advance:
-        view.released_now = release(session, record, report)
+        view.released_now = release(session, project, record, report)
         record.state, view.state, view.held, changed = "released", "released", 0, True
     if record.sizing:
         view.sizing = Sizing(**record.sizing)
@@ -548,7 +548,7 @@ def apply_sizing(plan: Plan, report: ScoutReport) -> Sizing:
     return sizing
 
 
-def release(session: Session, record: Record, report: ScoutReport | None) -> int:
+def release(session: Session, project: str, record: Record, report: ScoutReport | None) -> int:
     """Submit the held primaries (once: names already in DiracX are not submitted again);
     with -n auto, size them from the scouts first. Returns how many this call submitted."""
     from gb2.jobs.project import build_jdls
@@ -561,6 +561,8 @@ def release(session: Session, record: Record, report: ScoutReport | None) -> int
         doc = json.loads((Path(tmp) / HELD_FILE).read_text())
     plan, entries = plan_from_held(doc)
     r = plan.request
+    if (r.project, plan.output_lpn, plan.owner) != (project, record.lpn, session.username):
+        raise BadInput(f"the held plan at {record.lpn} is not {project}'s: nothing was submitted")
     if r.auto_files:
         if report is None:
             raise BadInput(f"project {r.project}: the scouts left no report, so -n auto cannot size the jobs")

@@ -112,7 +112,8 @@ class ProjectSummary:
         if not self.submitted:
             return ""
         start = _parse(self.submitted)
-        end = _parse(self.last_update) if self.status != "Running" and self.last_update else datetime.now(timezone.utc)
+        finished = self.status in ("Done", "Failed")
+        end = _parse(self.last_update) if finished and self.last_update else datetime.now(timezone.utc)
         seconds = max(0, int((end - start).total_seconds()))
         return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 

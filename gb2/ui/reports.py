@@ -112,7 +112,8 @@ def job_status_report(
     views = scouting_views(session, selection)  # first: a release adds jobs to the listing
     # The table needs five columns; fetching only those halves the transfer for big projects.
     rows = list(iter_jobs(dx, selection, None if as_json else ["JobID", *JOB_HEADERS_PARAMS]))
-    summary = summary_line_counts(add_held(dict(Counter(r["Status"] for r in rows)), views))
+    held = views if not selection.statuses else {}  # held jobs have no status to filter on
+    summary = summary_line_counts(add_held(dict(Counter(r["Status"] for r in rows)), held))
     if as_json:
         print_json({"selected": len(rows), "jobs": [_job_json(r) for r in rows], "summary": summary,
                     "scouting": {p: v.as_json() for p, v in views.items()}})  # fmt: skip
