@@ -457,7 +457,7 @@ def _view(session: Session, project: str, owner: str, scouts: list[dict[str, Any
     if record is None:
         return view
     changed = False
-    if report is not None and record.report is None:
+    if report is not None and record.report is None and state == "passed":  # a failed scout may be rescheduled
         record.report, changed = report.as_json(), True
     if state == "failed" and record.failed_scout != view.failed_scout:
         record.failed_scout, changed = view.failed_scout, True
