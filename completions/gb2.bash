@@ -23,7 +23,7 @@ _gb2_options() {
         gb2_ds_rep_status) echo '--json --debug --profile -h --help' ;;
         gb2_ds_rm) echo '-f --force --json --debug --profile -h --help' ;;
         gb2_se_list) echo '--json --debug --profile -h --help' ;;
-        gb2_mock_server) echo '--port --host --data-dir --user --workers --no-engine --idle-timeout --heartbeat-seconds --stall-seconds --public-url -h --help' ;;
+        gb2_mock_server) echo '--port --host --data-dir --user --workers --no-engine --no-scouting --idle-timeout --heartbeat-seconds --stall-seconds --public-url -h --help' ;;
         gb2_config) echo '--json -h --help add remove server use' ;;
     esac
 }

@@ -209,6 +209,7 @@ complete -c gb2_mock_server -l data-dir -r -F -d 'State directory (default: the 
 complete -c gb2_mock_server -l user -r -d 'A user (repeatable); the first one is approved by the device flow'
 complete -c gb2_mock_server -l workers -r -d 'Parallel job slots (default: cores)'
 complete -c gb2_mock_server -l no-engine -d 'Accept jobs without running them'
+complete -c gb2_mock_server -l no-scouting -d 'Hold no job for scout jobs, as a stock DiracX 0.7 (gb2 holds them itself then)'
 complete -c gb2_mock_server -l idle-timeout -r -d 'Stop after this many idle seconds (0: never)'
 complete -c gb2_mock_server -l heartbeat-seconds -r -d 'Seconds between a running job'"'"'s heartbeats (default 30)'
 complete -c gb2_mock_server -l stall-seconds -r -d 'A job silent this long is Stalled, and Failed after as long again (default 600)'
