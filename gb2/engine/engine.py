@@ -255,17 +255,19 @@ class Engine:
         for first in range(0, len(ids), 900):
             chunk = ids[first : first + 900]
             marks = ",".join("?" * len(chunk))
-            for r in self.db.execute(f"SELECT JobID, Status, ApplicationStatus FROM jobs WHERE JobID IN ({marks})", chunk):
+            for r in self.db.execute(f"SELECT JobID, Owner, Status, ApplicationStatus FROM jobs WHERE JobID IN ({marks})",
+                                     chunk):  # fmt: skip
                 found[r["JobID"]] = r
         return found
 
     @staticmethod
-    def _scout_verdict(ids: list[int], statuses: dict[int, Any]) -> tuple[str, tuple[str, str] | None]:
-        """("passed" | "failed" | "waiting", the failure's (minor, application) status)."""
+    def _scout_verdict(ids: list[int], statuses: dict[int, Any], owner: str) -> tuple[str, tuple[str, str] | None]:
+        """("passed" | "failed" | "waiting", the failure's (minor, application) status). Only the
+        owner's own jobs can be its scouts."""
         for scout in ids:
             row = statuses.get(scout)
-            if row is None:
-                return "failed", (scout_failed(scout), "Unknown: the scout job no longer exists")
+            if row is None or row["Owner"] != owner:
+                return "failed", (scout_failed(scout), "Unknown: no such scout job of this owner")
             if row["Status"] in FINAL_STATES and row["Status"] != DONE:
                 return "failed", (scout_failed(scout), f"{row['Status']}: {row['ApplicationStatus']}"[:250])
         if all(statuses[s]["Status"] == DONE for s in ids):
@@ -284,10 +286,10 @@ class Engine:
                 wanted[job_id] = ids
         if not wanted:
             return {}
-        statuses = self._scout_statuses({i for ids in wanted.values() for i in ids})
+        statuses = self._scout_statuses({i for ids in wanted.values() for i in ids} | set(wanted))
         holds: dict[int, str] = {}
         for job_id, ids in wanted.items():
-            verdict, failure = self._scout_verdict(ids, statuses)
+            verdict, failure = self._scout_verdict(ids, statuses, statuses[job_id]["Owner"])
             if verdict == "failed" and failure is not None:
                 failures[job_id] = failure
                 candidates.pop(job_id)
@@ -297,21 +299,21 @@ class Engine:
 
     def _scout_agent(self) -> None:
         """Release the jobs whose scouts all passed; fail those whose scout failed."""
-        groups = [r[0] for r in self.db.execute(
-            "SELECT DISTINCT e.HoldFor FROM engine_jobs e JOIN jobs j USING (JobID)"
-            " WHERE e.HoldFor IS NOT NULL AND j.Status=?", (SCOUTING,))]  # fmt: skip
+        groups = {(r[0], r[1]) for r in self.db.execute(
+            "SELECT DISTINCT e.HoldFor, j.Owner FROM engine_jobs e JOIN jobs j USING (JobID)"
+            " WHERE e.HoldFor IS NOT NULL AND j.Status=?", (SCOUTING,))}  # fmt: skip
         if not groups:
             return
-        parsed = {g: [int(v) for v in g.split(",") if v.isdigit()] for g in groups}
+        parsed = {g: [int(v) for v in g[0].split(",") if v.isdigit()] for g in groups}
         statuses = self._scout_statuses({i for ids in parsed.values() for i in ids})
         budget = BATCH * 4
-        for group, ids in parsed.items():
-            verdict, failure = self._scout_verdict(ids, statuses)
+        for (group, owner), ids in parsed.items():
+            verdict, failure = self._scout_verdict(ids, statuses, owner)
             if verdict == "waiting":
                 continue
             rows = self.db.execute(
-                "SELECT e.JobID FROM engine_jobs e JOIN jobs j USING (JobID) WHERE e.HoldFor=? AND j.Status=? LIMIT ?",
-                (group, SCOUTING, budget))  # fmt: skip
+                "SELECT e.JobID FROM engine_jobs e JOIN jobs j USING (JobID) WHERE e.HoldFor=? AND j.Owner=?"
+                " AND j.Status=? LIMIT ?", (group, owner, SCOUTING, budget))  # fmt: skip
             job_ids = [r[0] for r in rows]
             if not job_ids:
                 continue
