@@ -141,31 +141,30 @@ def main() -> int:
         print(f"catalogue: {args.inputs} input files of 100 events on each server; machine shared with other work")
 
         counter = iter(range(1, 10_000))
-        results: dict[str, dict] = {}
+        arms = (("--noscout", "gb2", ["--noscout"]), ("scouts, held by gb2's server", "gb2", []),
+                ("scouts, held by gb2 (stock DiracX)", "stock", []))  # fmt: skip
+        results: dict[str, dict] = {label: {"all": [], "peaks": [], "projects": []} for label, _, _ in arms}
 
-        def arm(label: str, server: str, extra: list[str]) -> None:
-            times, peaks, outs = [], [], []
-            for _ in range(args.runs):
-                project = f"b{next(counter)}"
-                argv = [str(BIN / "gbasf2"), str(STEERING), "-p", project, "-s", "light-2511-gacrux", "-i", DATASET,
-                        "--force", "--json", *extra]  # fmt: skip
-                seconds, peak, out = run_timed(argv, {**base, "GB2_PROFILE": server})
-                times.append(seconds)
-                peaks.append(peak)
-                outs.append((project, json.loads(out)))
-            proxy = proxies[server]
-            proxy.stats.events.clear()
+        def submit(server: str, profile: str, extra: list[str]) -> tuple[str, float, float, dict]:
             project = f"b{next(counter)}"
             argv = [str(BIN / "gbasf2"), str(STEERING), "-p", project, "-s", "light-2511-gacrux", "-i", DATASET,
                     "--force", "--json", *extra]  # fmt: skip
-            run_timed(argv, {**base, "GB2_PROFILE": f"{server}-counted"})
-            routes = Counter(route_kind(e.route) for e in proxy.stats.events)
-            results[label] = {"seconds": statistics.median(times), "all": times, "peak": max(peaks),
-                              "requests": sum(routes.values()), "routes": routes, "projects": outs}  # fmt: skip
+            seconds, peak, out = run_timed(argv, {**base, "GB2_PROFILE": profile})
+            return project, seconds, peak, json.loads(out)
 
-        arm("--noscout", "gb2", ["--noscout"])
-        arm("scouts, held by gb2's server", "gb2", [])
-        arm("scouts, held by gb2 (stock DiracX)", "stock", [])
+        for _ in range(args.runs):  # the arms take turns, so a change in the machine's load hits them alike
+            for label, server, extra in arms:
+                project, seconds, peak, sub = submit(server, server, extra)
+                results[label]["all"].append(seconds)
+                results[label]["peaks"].append(peak)
+                results[label]["projects"].append((project, sub))
+        for label, server, extra in arms:  # once more through the counting proxy
+            proxies[server].stats.events.clear()
+            submit(server, f"{server}-counted", extra)
+            routes = Counter(route_kind(e.route) for e in proxies[server].stats.events)
+            r = results[label]
+            r.update(seconds=statistics.median(r["all"]), peak=max(r["peaks"]), requests=sum(routes.values()),
+                     routes=routes)  # fmt: skip
 
         base_s = results["--noscout"]["seconds"]
         print(f"\n{'gbasf2 over ' + str(args.inputs) + ' files':<40} {'median s':>9} {'x noscout':>9} {'requests':>9} "

@@ -306,3 +306,17 @@ def test_a_release_cut_short_is_finished_by_the_next_command(stock_grid):
     assert view["released_now"] == 402 - cut
     names = [j["JobName"] for j in project_jobs(grid, "big") if j["Status"] not in ("Killed", "Deleted")]
     assert len(names) == len(set(names)) == 402
+
+
+def test_held_project_with_its_output_elsewhere_is_found_through_its_scouts(stock_grid, tmp_path):
+    """--output_ds puts the scouting record on another container: the scouts' reports name it."""
+    grid = stock_grid
+    gbasf2(grid, steering(tmp_path), "moved", "-i", COLLECTION, "--output_ds", "/belle/user/alice/elsewhere/moved2")
+    early = grid.run("gb2_job_status", "-p", "moved", "--json").json()["scouting"]["moved"]
+    assert early["state"] == "scouting" and early["held"] is None and "another --output_ds" in early["notes"][0]
+    grid.wait_project("moved")
+    view = grid.run("gb2_job_status", "-p", "moved", "--json").json()["scouting"]["moved"]
+    assert view["state"] == "released" and view["released_now"] == 6
+    grid.wait_project("moved")
+    files = grid.run("gb2_ds_query_file", "/belle/user/alice/elsewhere/moved2", "-m", "lfn", "--json").json()["files"]
+    assert len(files) == 6

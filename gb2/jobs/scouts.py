@@ -438,9 +438,12 @@ def _view(session: Session, project: str, owner: str, scouts: list[dict[str, Any
     mode = record.mode if record else (SERVER if in_scouting else HELD)
     shown = "released" if state == "passed" and mode == SERVER else state
     view = ScoutView(project, mode, shown, scouts, scouting_primaries=in_scouting)
-    if record is None:
-        view.notes.append("no scouting record found for this project (its output container is not at "
-                          f"{home_lpn(owner, project)} or was removed)")  # fmt: skip
+    if record is None and state == "scouting":
+        view.notes.append(f"the project's scouting record is not at {home_lpn(owner, project)} (another "
+                          "--output_ds?): the scouts' reports say where, once they end")  # fmt: skip
+    elif record is None:
+        view.notes.append("no scouting record found for this project (its output container was removed, "
+                          "or the scouts left no report naming it)")  # fmt: skip
     elif record.mode == HELD:
         view.held = 0 if record.state == "released" else (record.primaries if record.primaries is not None else None)
         if record.state == "released":
