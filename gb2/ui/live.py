@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 
 from gb2.client.diracx import DiracX
 from gb2.jobs.states import FINAL_STATES
@@ -21,9 +22,10 @@ def _line(counts: dict[str, int]) -> str:
     return " ".join(f"{k}:{v}" for k, v in keys.items())
 
 
-def wait_with_view(dx: DiracX, selection: Selection, *, interval: float, timeout: float | None, quiet: bool) -> dict[str, int]:
+def wait_with_view(dx: DiracX, selection: Selection, *, interval: float, timeout: float | None, quiet: bool,
+                   adjust: Callable[[dict[str, int]], dict[str, int]] | None = None) -> dict[str, int]:  # fmt: skip
     if quiet:
-        return wait_until_final(dx, selection, interval=interval, timeout=timeout)
+        return wait_until_final(dx, selection, interval=interval, timeout=timeout, adjust=adjust)
     if not sys.stderr.isatty():
         last: list[str] = []
 
@@ -33,7 +35,7 @@ def wait_with_view(dx: DiracX, selection: Selection, *, interval: float, timeout
                 last.append(line)
                 print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
 
-        return wait_until_final(dx, selection, interval=interval, timeout=timeout, on_update=log_line)
+        return wait_until_final(dx, selection, interval=interval, timeout=timeout, on_update=log_line, adjust=adjust)
 
     from rich.console import Group
     from rich.live import Live
@@ -56,6 +58,6 @@ def wait_with_view(dx: DiracX, selection: Selection, *, interval: float, timeout
         def update(counts: dict[str, int]) -> None:
             live.update(render(counts))
 
-        counts = wait_until_final(dx, selection, interval=interval, timeout=timeout, on_update=update)
+        counts = wait_until_final(dx, selection, interval=interval, timeout=timeout, on_update=update, adjust=adjust)
     return counts
 
