@@ -149,6 +149,12 @@ def test_broken_steering_scouts_fail_and_no_job_runs(grid, tmp_path):
     tree = grid.run("gb2_project_analysis", "-p", "broken", "--json").json()
     failed_branch = next(c for c in tree["children"] if c["status"] == "Failed")
     assert any(m["minor_status"].startswith("Scout job ") and m["count"] == 6 for m in failed_branch["children"])
+    from tests.webview import logged_in, web_view  # the web view shows the same scouts
+
+    with web_view("test") as view, logged_in(view) as client:
+        page = client.get("/p/broken").text
+        assert "Scouts: failed" in page and "the other jobs never run" in page and "broken analysis" in page
+        assert f"gb2_diagnostic --failed_job {scouts[0]}" in page
 
 
 def test_noscout_and_small_projects_run_no_scouts(grid):
