@@ -272,6 +272,22 @@ def test_held_jobs_are_released_once_by_any_machine(stock_grid, tmp_path, tmp_pa
     assert grid.run("gb2_job_status", "-p", "held", "--wait", "--interval", "0.3").code == 0
 
 
+def test_workflow_tools_see_held_jobs_released_once_their_scouts_pass(stock_grid, tmp_path, monkeypatch):
+    """b2luigi lists a project's jobs through gb2's BelleDIRAC API: once the scouts are Done,
+    that listing releases the held jobs first, so the project never looks finished with only
+    its scouts in it."""
+    import gb2.gbasf2_env.api as api
+
+    grid = stock_grid
+    sub = gbasf2(grid, steering(tmp_path, sleep=0.01), "wfheld", "-i", COLLECTION)
+    assert sub["job_ids"] == [] and len(sub["scout_ids"]) == 2
+    grid.wait_project("wfheld")  # only the two scouts exist, and they are Done
+    monkeypatch.setattr(api, "_session", None)
+    jobs = api.project_jobs(["wfheld"])["Value"]["wfheld"]
+    assert len(jobs) == 8 and {j["JobID"] for j in jobs} >= set(sub["scout_ids"])
+    assert grid.run("gb2_job_status", "-p", "wfheld", "--wait", "--interval", "0.3").code == 0
+
+
 def test_held_scouts_fail_nothing_is_ever_submitted(stock_grid, tmp_path):
     grid = stock_grid
     sub = gbasf2(grid, steering(tmp_path, fail=True), "heldbad", "-i", COLLECTION)
