@@ -33,6 +33,8 @@ gb2_project_analysis --failures then have something to say).
               help="A user (repeatable); the first one is approved by the device flow.")
 @click.option("--workers", type=click.IntRange(1), default=None, help="Parallel job slots (default: cores).")
 @click.option("--no-engine", is_flag=True, help="Accept jobs without running them.")
+@click.option("--no-scouting", is_flag=True,
+              help="Hold no job for scout jobs, as a stock DiracX 0.7 (gb2 holds them itself then).")
 @click.option("--idle-timeout", type=click.FloatRange(0), default=0, show_default=True, help="Stop after this many idle seconds (0: never).")
 @click.option("--heartbeat-seconds", type=click.FloatRange(0.1), default=None,
               help="Seconds between a running job's heartbeats (default 30).")
@@ -54,8 +56,8 @@ gb2_project_analysis --failures then have something to say).
 @click.option("--fault", "faults", multiple=True, metavar="SITE=KIND",
               help="Inject a fault at SITE: input (its workers cannot read input files), lost or lost:N "
                    "(the worker of a job there dies; the first N jobs of each project).")
-def cli(port, host, data_dir, users, workers, no_engine, idle_timeout, heartbeat_seconds, stall_seconds,  # type: ignore[no-untyped-def]
-        web, web_port, public_url, ban_sites, site_slots, cpu_normalization, faults) -> int:  # fmt: skip
+def cli(port, host, data_dir, users, workers, no_engine, no_scouting, idle_timeout, heartbeat_seconds,  # type: ignore[no-untyped-def]
+        stall_seconds, web, web_port, public_url, ban_sites, site_slots, cpu_normalization, faults) -> int:  # fmt: skip
     from gb2.errors import BadInput
     from gb2.server.__main__ import create_server, serve
     from gb2.server.runner import ServerAlreadyRunning
@@ -75,6 +77,8 @@ def cli(port, host, data_dir, users, workers, no_engine, idle_timeout, heartbeat
         argv += ["--workers", str(workers)]
     if no_engine:
         argv.append("--no-engine")
+    if no_scouting:
+        argv.append("--no-scouting")
     for option, value in (("--heartbeat-seconds", heartbeat_seconds), ("--stall-seconds", stall_seconds),
                           ("--public-url", public_url), ("--cpu-normalization", cpu_normalization)):  # fmt: skip
         if value is not None:

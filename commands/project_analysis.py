@@ -41,10 +41,11 @@ gb2 additions:
 @json_option
 @common
 def cli(projects, job_ids, statuses, user, failures, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
-    from gb2.jobs.analysis import analyse, render
+    from gb2.jobs.analysis import add_held_jobs, analyse, render
     from gb2.jobs.status import resolve_selection
     from gb2.session import Session
     from gb2.ui.output import print_json
+    from gb2.ui.reports import scouting_views
 
     projects, job_ids, statuses, user = selectors(projects, job_ids, statuses, user)
     session = Session.open(profile)
@@ -59,7 +60,8 @@ def cli(projects, job_ids, statuses, user, failures, as_json, profile, debug) ->
         else:
             print_failures(report)
         return 0
-    root = analyse(session.diracx, selection)
+    views = scouting_views(session, selection) if not selection.statuses else {}
+    root = add_held_jobs(analyse(session.diracx, selection), views)
     if as_json:
         print_json(root.as_json())
         return 0

@@ -3,7 +3,7 @@
 
 _gb2_options() {
     case "$1" in
-        gbasf2) echo '-p --project -s --release --setting -i --input --input_dslist -n -f --inputsandboxfiles --lfn_sandboxfiles --input_datafiles --force --dryrun --dry_run --cputime --evtpersec --priority --site --banned_site --platform --input_grouping --jobtype --basf2opt --repetition --output_ds --noscout --resume --use_flagged_sites --json --debug --profile -h --help' ;;
+        gbasf2) echo '-p --project -s --release --setting -i --input --input_dslist -n -f --inputsandboxfiles --lfn_sandboxfiles --input_datafiles --force --dryrun --dry_run --cputime --evtpersec --priority --site --banned_site --platform --input_grouping --jobtype --basf2opt --repetition --output_ds --noscout --scouts --scout_events --scout_local --job_hours --resume --use_flagged_sites --json --debug --profile -h --help' ;;
         gb2_proxy_init) echo '-g --group -v --valid --pwstdin --user --json --debug --profile -h --help' ;;
         gb2_proxy_info) echo '--json --debug --profile -h --help' ;;
         gb2_proxy_destroy) echo '--debug --profile -h --help' ;;
@@ -40,7 +40,7 @@ _gb2_options() {
         'gb2_ds_collection remove') echo '--json --debug --profile -h --help' ;;
         gb2_check_release) echo '--json --debug --profile -h --help' ;;
         gb2_web) echo '--port --open --debug --profile -h --help' ;;
-        gb2_mock_server) echo '--port --host --data-dir --user --workers --no-engine --idle-timeout --heartbeat-seconds --stall-seconds --web --web-port --public-url --ban-site --site-slots --cpu-normalization --fault -h --help' ;;
+        gb2_mock_server) echo '--port --host --data-dir --user --workers --no-engine --no-scouting --idle-timeout --heartbeat-seconds --stall-seconds --web --web-port --public-url --ban-site --site-slots --cpu-normalization --fault -h --help' ;;
         gb2_config) echo '--json -h --help' ;;
         'gb2_config add') echo '--diracx --rucio --rucio-auth --rucio-account --rucio-username --rucio-password-env --rucio-password-file --login-secret-file --group --site --use -h --help' ;;
         'gb2_config gbasf2-setup') echo '-h --help' ;;
@@ -127,6 +127,9 @@ _gb2_values() {
         "gbasf2 --basf2opt") echo __value__ ;;
         "gbasf2 --repetition") echo __value__ ;;
         "gbasf2 --output_ds") echo __value__ ;;
+        "gbasf2 --scouts") echo __value__ ;;
+        "gbasf2 --scout_events") echo __value__ ;;
+        "gbasf2 --job_hours") echo __value__ ;;
         "gbasf2 --profile") echo __value__ ;;
         "gb2_proxy_init -g"|"gb2_proxy_init --group") echo __value__ ;;
         "gb2_proxy_init -v"|"gb2_proxy_init --valid") echo __value__ ;;

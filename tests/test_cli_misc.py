@@ -157,14 +157,15 @@ def test_umbrella(grid):
 
 def test_mock_server_for_ci_smoke_tests(tmp_path):
     proc = subprocess.Popen([BIN / "gb2_mock_server", "--port", "0", "--data-dir", tmp_path / "grid", "--user", "ci",
-                             "--user", "ci2"],
+                             "--user", "ci2", "--no-scouting"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         url = proc.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:")
         assert httpx.get(f"{url}/.well-known/openid-configuration").json()["issuer"] == url
-        meta = httpx.get(f"{url}/.well-known/dirac-metadata").json()["virtual_organizations"]["belle"]
-        assert meta["default_group"] == "belle"
+        document = httpx.get(f"{url}/.well-known/dirac-metadata").json()
+        assert document["virtual_organizations"]["belle"]["default_group"] == "belle"
+        assert document["gb2"] == {"scouting": False}  # like a stock DiracX: gbasf2 holds scouted jobs itself
         # The documented way in: a profile that knows the server's login secret file.
         secret = tmp_path / "grid" / "keys" / "login-secret"
         env = {**os.environ}

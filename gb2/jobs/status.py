@@ -16,7 +16,7 @@ from typing import Any
 
 from gb2.client.diracx import DiracX
 from gb2.errors import BadInput, Forbidden, NotFound
-from gb2.jobs.states import ALL_STATES, DONE, FINAL_STATES, SUMMARY_KEYS, summary_bucket
+from gb2.jobs.states import ALL_STATES, DONE, FINAL_STATES, SCOUTING, SUMMARY_KEYS, summary_bucket
 
 JOB_PARAMETERS = [
     "JobID", "Status", "MinorStatus", "ApplicationStatus", "Site", "JobGroup", "JobName",
@@ -72,7 +72,8 @@ def counts_by(dx: DiracX, selection: Selection, field: str) -> dict[str, dict[st
 
 
 def summary_line_counts(statuses: dict[str, int] | Iterable[str]) -> dict[str, int]:
-    """gbasf2's eight summary keys (Completed, Deleted, Done, Failed, Killed, Running, Stalled, Waiting)."""
+    """The summary line's keys: gbasf2's eight (Completed, Deleted, Done, Failed, Killed, Running, Stalled,
+    Waiting) and Scouting."""
     out = dict.fromkeys(SUMMARY_KEYS, 0)
     items = statuses.items() if isinstance(statuses, dict) else ((s, 1) for s in statuses)
     for status, n in items:
@@ -104,7 +105,10 @@ class ProjectSummary:
 
     @property
     def status(self) -> str:
-        """One word per project: Running while any job is not final, then Done or Failed."""
+        """One word per project: Scouting while jobs wait for its scouts, Running while any job
+        is not final, then Done or Failed."""
+        if self.counts.get(SCOUTING):
+            return "Scouting"
         if not all_final(self.counts):
             return "Running"
         return "Done" if all_done(self.counts) else "Failed"
@@ -117,7 +121,8 @@ class ProjectSummary:
         if not self.submitted:
             return ""
         start = _parse(self.submitted)
-        end = _parse(self.last_update) if self.status != "Running" and self.last_update else datetime.now(timezone.utc)
+        finished = self.status in ("Done", "Failed")
+        end = _parse(self.last_update) if finished and self.last_update else datetime.now(timezone.utc)
         seconds = max(0, int((end - start).total_seconds()))
         return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
@@ -130,8 +135,9 @@ class ProjectSummary:
             "done": self.column("Done"),
             "failed": self.column("Failed", "Killed", "Stalled"),
             "running": self.column("Running", "Completing"),
+            "scouting": self.column(SCOUTING),
             "waiting": self.total - self.column("Done", "Failed", "Killed", "Stalled", "Running", "Completing",
-                                                "Deleted", "Completed"),  # fmt: skip
+                                                "Deleted", "Completed", SCOUTING),  # fmt: skip
             "counts": self.counts,
             "submitted": self.submitted,
             "last_update": self.last_update,
@@ -195,14 +201,19 @@ def wait_until_final(
     timeout: float | None = None,
     on_update: Callable[[dict[str, int]], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    adjust: Callable[[dict[str, int]], dict[str, int]] | None = None,
     act: Callable[[dict[str, int]], bool] | None = None,
 ) -> dict[str, int]:
     """Poll the server-side summary until every selected job is final; returns the last counts.
+
+    ``adjust`` sees each count first (gb2's scouting adds the jobs it holds, and releases them).
     ``act`` may change jobs at each refresh (automatic retries): when it says it did, the
     counts are read again at once."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         counts = status_counts(dx, selection)
+        if adjust is not None:
+            counts = adjust(counts)
         if on_update:
             on_update(counts)
         if act is not None and act(counts):

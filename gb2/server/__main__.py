@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--workers", type=int, default=None, help="parallel job slots (default: cores)")
     p.add_argument("--no-engine", action="store_true", help="accept jobs but do not run them")
+    p.add_argument("--no-scouting", action="store_true",
+                   help="hold no job for scout jobs, like a stock DiracX (gb2 clients then hold them)")
     p.add_argument("--heartbeat-seconds", type=float, default=None,
                    help="seconds between a running job's heartbeats (default 30)")
     p.add_argument("--stall-seconds", type=float, default=None,
@@ -66,6 +68,8 @@ def settings_from_args(args: argparse.Namespace):
         settings.workers = max(1, args.workers)
     if args.no_engine:
         settings.run_engine = False
+    if args.no_scouting:
+        settings.scouting = False
     if args.heartbeat_seconds is not None:
         settings.heartbeat_seconds = args.heartbeat_seconds
     if args.stall_seconds is not None:

@@ -106,6 +106,9 @@ class ServerSettings:
     global_jobs_info: bool = True
     #: ``basf2`` command to run; None means: ``basf2`` on PATH, else gb2's stand-in.
     basf2_command: str | None = None
+    #: The engine holds jobs that name scout jobs in Scouting until their scouts pass, and says so
+    #: in ``/.well-known/dirac-metadata`` (False: behave like a stock DiracX, which has no scouting).
+    scouting: bool = True
     #: Each user's Rucio account limit on every TMP storage element (bytes).
     user_quota_bytes: int = 10**13
     keep_workdirs: bool = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from gb2.client.diracx import DiracX
@@ -30,9 +31,10 @@ def _line(counts: dict[str, int]) -> str:
 
 
 def wait_with_view(dx: DiracX, selection: Selection, *, interval: float, timeout: float | None, quiet: bool,
+                   adjust: Callable[[dict[str, int]], dict[str, int]] | None = None,
                    auto: AutoRetry | None = None, notifier: Notifier | None = None) -> dict[str, int]:  # fmt: skip
-    """Follow the jobs; ``auto`` retries failures as they come (its decisions are shown),
-    ``notifier`` is told the counts at each refresh."""
+    """Follow the jobs; ``adjust`` sees each count first (scouting), ``auto`` retries failures as
+    they come (its decisions are shown), ``notifier`` is told the counts at each refresh."""
 
     def act(counts: dict[str, int]) -> bool:
         if notifier is not None:
@@ -40,7 +42,7 @@ def wait_with_view(dx: DiracX, selection: Selection, *, interval: float, timeout
         return auto.step(counts) if auto is not None else False
 
     if quiet:
-        return wait_until_final(dx, selection, interval=interval, timeout=timeout, act=act)
+        return wait_until_final(dx, selection, interval=interval, timeout=timeout, adjust=adjust, act=act)
     if not sys.stderr.isatty():
         last: list[str] = []
 
@@ -52,7 +54,8 @@ def wait_with_view(dx: DiracX, selection: Selection, *, interval: float, timeout
 
         if auto is not None:
             auto.on_decision = lambda d: print(f"[{d.time}] {d.line()}", file=sys.stderr, flush=True)
-        return wait_until_final(dx, selection, interval=interval, timeout=timeout, on_update=log_line, act=act)
+        return wait_until_final(dx, selection, interval=interval, timeout=timeout, on_update=log_line, adjust=adjust,
+                                act=act)  # fmt: skip
 
     from collections import deque
 
@@ -90,6 +93,7 @@ def wait_with_view(dx: DiracX, selection: Selection, *, interval: float, timeout
                 live.update(render(shown))
 
             auto.on_decision = decided
-        counts = wait_until_final(dx, selection, interval=interval, timeout=timeout, on_update=update, act=act)
+        counts = wait_until_final(dx, selection, interval=interval, timeout=timeout, on_update=update, adjust=adjust,
+                                  act=act)  # fmt: skip
     return counts
 

@@ -4,18 +4,26 @@ JSON keys (stable):
 
 * gb2_job_status: ``{"selected": N, "jobs": [{"job_id", "status", "minor_status",
   "application_status", "site", "project", "job_name", "owner", "submission_time",
-  "last_update", "reschedule_count"}], "summary": {<8 gbasf2 keys>: n}, "statuses": {<DIRAC status>: n}}``
+  "last_update", "reschedule_count"}], "summary": {<gbasf2's 8 keys and Scouting>: n},
+  "statuses": {<DIRAC status>: n}, "scouting": {project: <scout view>}}``
 * gb2_project_summary: ``{"projects": [{"project", "owner", "status", "jobs", "done",
-  "failed", "running", "waiting", "counts", "submitted", "last_update", "duration"}]}``
+  "failed", "running", "scouting", "waiting", "counts", "submitted", "last_update",
+  "duration", "scouts": <scout view or null>}]}``
 * both, with ``--wait --auto_reschedule N``: ``"auto_reschedule": {"limit", "decisions": [{"time",
   "job_id", "action", "cluster", "reason", "new_job_id"}], "stopped"}``; with ``--notify``:
   ``"notifications": [{"event", "text", "desktop", "webhook"}]``
+
+A scout view (:meth:`gb2.jobs.scouts.ScoutView.as_json`) is ``{"project", "mode", "state",
+"scouts", "held", "failed_scout", "report", "forecast", "sizing", "released_now", "notes"}``;
+jobs gb2 holds until the scouts pass (on a DiracX without scouting) count in the summary as
+Scouting, or as Failed once a scout failed.
 """
 
 from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +36,7 @@ from gb2.jobs.status import (
     check_named,
     iter_jobs,
     project_summaries,
+    status_counts,
     summary_line_counts,
 )
 from gb2.ui.output import plain_table, print_json
@@ -65,14 +74,15 @@ class Following:
         return out
 
 
-def _wait(dx: Any, selection: Selection, interval: float, timeout: float | None, quiet: bool,
+def _wait(session: Any, selection: Selection, interval: float, timeout: float | None, quiet: bool,
           following: Following | None = None) -> str | None:  # fmt: skip
     """Follow the jobs until all are final; None if every one of them is Done, else why not
     (the report is printed first, then that reason ends the command with exit 1)."""
     from gb2.ui.live import wait_with_view
 
     following = following or Following()
-    counts = wait_with_view(dx, selection, interval=interval, timeout=timeout, quiet=quiet, auto=following.auto,
+    counts = wait_with_view(session.diracx, selection, interval=interval, timeout=timeout, quiet=quiet,
+                            adjust=_held_jobs(session, selection), auto=following.auto,
                             notifier=following.notifier)  # fmt: skip
     if following.notifier is not None:
         following.notifier.ended(counts, timed_out=not all_final(counts))
@@ -100,6 +110,44 @@ def _end(problem: str | None) -> int:
     return ExitCode.OK
 
 
+def _held_jobs(session: Any, selection: Selection) -> Callable[[dict[str, int]], dict[str, int]] | None:
+    """For --wait on scouted projects: count the jobs gb2 holds, and release them when the scouts pass."""
+    from gb2.jobs.scouts import add_held, find_scouts, project_scouting
+
+    if not selection.projects or selection.job_ids or selection.statuses:
+        return None
+    scouted = sorted(find_scouts(session, list(selection.projects), selection.owner))
+    if not scouted:
+        return None
+    views: dict[str, Any] = {}
+
+    def adjust(counts: dict[str, int]) -> dict[str, int]:
+        nonlocal views
+        if not views or any(v.state == "scouting" for v in views.values()):
+            views = project_scouting(session, scouted, selection.owner)
+            if any(v.released_now for v in views.values()):
+                counts = status_counts(session.diracx, selection)  # with the jobs just released
+        return add_held(counts, views)
+
+    return adjust
+
+
+def scouting_views(session: Any, selection: Selection) -> dict[str, Any]:
+    """The scouted projects a -p selection names, brought up to date (held jobs released)."""
+    from gb2.jobs.scouts import project_scouting
+
+    if not selection.projects or selection.job_ids:
+        return {}
+    return project_scouting(session, list(selection.projects), selection.owner)
+
+
+def print_views(views: dict[str, Any]) -> None:
+    from gb2.ui.scouting import view_lines
+
+    for view in views.values():
+        sys.stdout.write("\n".join(view_lines(view)) + "\n")
+
+
 JOB_HEADERS = ("Job id", "Status", "MinorStatus", "ApplicationStatus", "Site")
 JOB_HEADERS_PARAMS = ["Status", "MinorStatus", "ApplicationStatus", "Site"]
 
@@ -124,18 +172,23 @@ def job_status_report(
     session: Any, selection: Selection, *, wait: bool, interval: float, timeout: float | None, as_json: bool,
     following: Following | None = None,
 ) -> int:
+    from gb2.jobs.scouts import add_held
+
     dx = session.diracx
     following = following or Following()
     if wait:
         following.start(session, selection, _what(selection))
-    problem = _wait(dx, selection, interval, timeout, as_json, following) if wait else None
+    problem = _wait(session, selection, interval, timeout, as_json, following) if wait else None
+    views = scouting_views(session, selection)  # first: a release adds jobs to the listing
     # The table needs five columns; fetching only those halves the transfer for big projects.
     rows = list(iter_jobs(dx, selection, None if as_json else ["JobID", *JOB_HEADERS_PARAMS]))
-    statuses = dict(sorted(Counter(r["Status"] for r in rows).items()))
+    held = views if not selection.statuses else {}  # held jobs have no status to filter on
+    statuses = dict(sorted(add_held(dict(Counter(r["Status"] for r in rows)), held).items()))
     summary = summary_line_counts(statuses)
     if as_json:
         print_json({"selected": len(rows), "jobs": [_job_json(r) for r in rows], "summary": summary,
-                    "statuses": statuses, **following.as_json()})  # fmt: skip
+                    "statuses": statuses, "scouting": {p: v.as_json() for p, v in views.items()},
+                    **following.as_json()})  # fmt: skip
         return _end(problem)
     out = sys.stdout
     out.write(f"{len(rows)} jobs are selected.\n")
@@ -150,10 +203,13 @@ def job_status_report(
     folded = [f"{s}:{n} (in {summary_bucket(s)})" for s, n in statuses.items() if summary_bucket(s) != s]
     if folded:  # gbasf2's eight keys stay as they are; the statuses they fold in are named
         out.write("Also: " + " ".join(folded) + "\n")
+    print_views(views)
     return _end(problem)
 
 
-PROJECT_HEADERS = ("Project", "Owner", "Status", "Done", "Fail", "Run", "Wait", "Submission Time(UTC)", "Duration")
+#: gbasf2's columns, and gb2's Scout (jobs waiting for their scouts) after Wait.
+PROJECT_HEADERS = ("Project", "Owner", "Status", "Done", "Fail", "Run", "Wait", "Scout", "Submission Time(UTC)",
+                   "Duration")
 
 
 def project_summary_report(
@@ -167,16 +223,26 @@ def project_summary_report(
     as_json: bool,
     following: Following | None = None,
 ) -> int:
+    from gb2.jobs.scouts import add_held, project_scouting
+
     dx = session.diracx
     selection = Selection(owner, projects=tuple(projects))
     check_named(dx, selection)  # a named project without jobs: exit 5 before anything else
     following = following or Following()
     if wait:
         following.start(session, selection, _what(selection))
-    problem = _wait(dx, selection, interval, timeout, as_json, following) if wait else None
+    problem = _wait(session, selection, interval, timeout, as_json, following) if wait else None
     summaries = project_summaries(dx, owner, projects)
+    # Every listed project that has scouts is brought up to date (its held jobs released).
+    views = project_scouting(session, [s.project for s in summaries], owner) if summaries else {}
+    if any(v.released_now for v in views.values()):
+        summaries = project_summaries(dx, owner, projects)
+    for s in summaries:
+        if s.project in views:
+            s.counts = add_held(s.counts, {s.project: views[s.project]})
     if as_json:
-        print_json({"projects": [s.as_json() for s in summaries], **following.as_json()})
+        print_json({"projects": [{**s.as_json(), "scouts": views[s.project].as_json() if s.project in views else None}
+                                 for s in summaries], **following.as_json()})  # fmt: skip
         return _end(problem)
     if not summaries:
         print("No projects found (in the last 30 days).")
@@ -185,6 +251,9 @@ def project_summary_report(
     for s in summaries:
         j = s.as_json()
         submitted = (s.submitted or "")[:19].replace("T", " ")
-        rows.append((s.project, s.owner, s.status, j["done"], j["failed"], j["running"], j["waiting"], submitted, s.duration))
+        rows.append((s.project, s.owner, s.status, j["done"], j["failed"], j["running"], j["waiting"], j["scouting"],
+                     submitted, s.duration))  # fmt: skip
     plain_table(PROJECT_HEADERS, rows)
+    if projects:
+        print_views(views)
     return _end(problem)

@@ -85,8 +85,28 @@ def cluster_overrides(session: Any, project: str, cluster_id: str) -> Any:
 
 
 def scout_report(session: Any, project: str, counts: dict[str, int]) -> ScoutReport | None:
-    """Not provided by the library yet (issue 12): the section stays hidden."""
-    return None
+    """A scouted project's scouts, what became of its other jobs, the report and the forecast
+    (the lines gb2_job_status prints, as label/value rows); None for a project without scouts.
+
+    Looking brings the project up to date as any gb2 command does: held jobs whose scouts
+    passed are released."""
+    from gb2.jobs.scouts import project_scouting
+    from gb2.ui.scouting import view_lines
+
+    view = project_scouting(session, [project], scouting_counts={project: counts.get("Scouting", 0)}).get(project)
+    if view is None:
+        return None
+    report = ScoutReport(view.state)
+    for line in view_lines(view)[1:]:  # the first is a heading the page has already
+        if line.startswith("Warning: "):
+            report.warnings.append(line.removeprefix("Warning: "))
+            continue
+        label, sep, value = line.strip().partition("  ")
+        if not sep:
+            label, sep, value = line.strip().partition(": ")
+        short = sep and len(label) <= 30  # a label, not a sentence with a colon in it
+        report.rows.append((label.strip(), value.strip()) if short else ("", line.strip()))
+    return report
 
 
 def job_peek(session: Any, job: dict[str, Any]) -> list[str] | None:
