@@ -22,7 +22,7 @@ def test_site_flags_storage_flags_and_the_plan(server_factory, capsys, tmp_path)
     steering.write_text(FAILS_AT_KEK)
     for project, site, n in (("atkek", "LCG.KEK.jp", 6), ("atdesy", "LCG.DESY.de", 3), ("atkit", "LCG.KIT.de", 3)):
         r = grid.run("gbasf2", str(steering), "-p", project, "-s", RELEASE, "--site", site, "--repetition", str(n),
-                     "--force")  # fmt: skip
+                     "--noscout", "--force")  # fmt: skip
         assert r.code == 0, r.err
     for project in ("atkek", "atdesy", "atkit"):
         grid.wait_project(project)

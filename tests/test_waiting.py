@@ -92,3 +92,25 @@ def test_diagnostic_project_failures(server_factory, capsys, tmp_path):
     assert cluster["cause"] == "analysis" and cluster["deterministic"] and cluster["exit_code"] == 1
     assert report["logs"] == {"cached": 3, "read": 0, "missing": 0, "unreadable": 0}  # read once, by the first call
     assert grid.run("gb2_diagnostic", "-p", "nosuch").code == 5
+
+
+def test_a_failed_scout_cluster_is_deterministic_and_never_retried(server_factory, capsys, tmp_path):
+    srv = server_factory(run_engine=True, workers=2, **FAST)
+    add_remote_profile("test", srv)
+    grid = Grid(srv, "test", capsys)
+    grid.login("alice")
+    steering = tmp_path / "bad.py"
+    steering.write_text("import basf2\nraise RuntimeError('broken analysis')\n")
+    r = grid.run("gbasf2", str(steering), "-p", "scouted", "-s", RELEASE, "--repetition", "6", "--force", "--json")
+    assert r.code == 0, r.err
+    scouts, held = r.json()["scout_ids"], r.json()["job_ids"]
+    waited = grid.run("gb2_project_summary", "-p", "scouted", "--wait", "--interval", "0.3", "--timeout", "60",
+                      "--auto_reschedule", "2", "--json")  # fmt: skip
+    assert waited.code == 1
+    retried = [d for d in waited.json()["auto_reschedule"]["decisions"] if d["action"] in ("rescheduled", "replaced")]
+    assert retried == []
+    clusters = {c["cause"]: c for c in grid.run("gb2_project_analysis", "-p", "scouted", "--failures", "--json").json()["clusters"]}
+    assert set(clusters) == {"analysis", "scout failed"}
+    never = clusters["scout failed"]
+    assert never["count"] == len(held) and never["deterministic"] and never["lines"][0] == "Scout job <N> failed"
+    assert int(never["command"].split()[-1]) in scouts and "never ran" in never["advice"]

@@ -38,8 +38,9 @@ from gb2.jobs.status import Selection, counts_by
 
 FAILED_PARAMETERS = ["JobID", "JobName", "JobGroup", "Owner", "Status", "MinorStatus", "ApplicationStatus", "Site",
                      "RescheduleCounter", "LastUpdateTime"]  # fmt: skip
-#: Causes whose jobs fail the same way when run again: never retried automatically.
-DETERMINISTIC = frozenset({"analysis", "too many reschedules"})
+#: Causes whose jobs fail the same way when run again: never retried automatically (a job
+#: whose scout failed never ran: running it again waits for the same scouts).
+DETERMINISTIC = frozenset({"analysis", "too many reschedules", "scout failed"})
 EXAMPLES = 2
 
 
@@ -205,6 +206,13 @@ def suggest(cluster: Cluster, report: FailureReport, sites: dict[str, dict[str, 
                           "fix the steering file (run it locally first) and submit a new project; rescheduling "
                           "runs the same code again, do not retry")  # fmt: skip
         cluster.command = diagnose
+    elif cluster.cause == "scout failed":
+        from gb2.jobs.states import failed_scout_of
+
+        scout = failed_scout_of(str(cluster.example_lines[0] if cluster.example_lines else "")) or example
+        cluster.advice = (f"{jobs} never ran: the project's scout job {scout} failed; read its log, fix the cause and "
+                          "submit a new project")  # fmt: skip
+        cluster.command = ["gb2_diagnostic", "--failed_job", str(scout)]
     elif cluster.cause == "too many reschedules":
         cluster.advice = f"{jobs} failed every time they ran: read the log, fix the cause, submit a new project"
         cluster.command = diagnose

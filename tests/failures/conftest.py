@@ -76,7 +76,7 @@ class MixedGrid:
     def submit(self, grid: Grid, project: str, *extra: str) -> dict[int, int]:
         """The mixed project: job index -> job id."""
         r = grid.run("gbasf2", str(self.steering), "-p", project, "-s", RELEASE, "-i", f"{AT_DESY},{AT_KEK}",
-                     "--repetition", "2", "--cputime", "1", *extra, "--force", "--json")  # fmt: skip
+                     "--repetition", "2", "--cputime", "1", *extra, "--noscout", "--force", "--json")  # fmt: skip
         assert r.code == 0, r.err
         ids = r.json()["job_ids"]
         assert len(ids) == 12

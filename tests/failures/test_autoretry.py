@@ -16,7 +16,7 @@ from tests.failures.conftest import AT_DESY, CPU_OVERRUN, LOST, STEERING_ERRORS
 def test_automatic_retries_with_overrides_and_limits(mixed, capsys):
     grid = mixed.grid(capsys)
     r = grid.run("gbasf2", str(mixed.steering), "-p", "auto", "-s", RELEASE, "-i", AT_DESY, "--repetition", "4",
-                 "--cputime", "1", "--force", "--json")  # fmt: skip
+                 "--cputime", "1", "--noscout", "--force", "--json")  # fmt: skip
     assert r.code == 0, r.err
     names = {row["JobID"]: row["JobName"] for row in grid.dx.iter_search(
         ["JobID", "JobName"], [{"parameter": "JobGroup", "operator": "eq", "value": "auto"}])}  # fmt: skip
@@ -89,7 +89,7 @@ def test_a_systematic_failure_stops_retrying_and_notifies(mixed, capsys, tmp_pat
     try:
         assert grid.run("gb2_config", "notify", "--webhook", receiver.url, "--failure-rate", "0.5").code == 0
         r = grid.run("gbasf2", str(failing_steering(tmp_path, 1)), "-p", "same", "-s", RELEASE, "--repetition", "4",
-                     "--site", "LCG.KIT.de", "--force")  # fmt: skip
+                     "--site", "LCG.KIT.de", "--noscout", "--force")  # fmt: skip
         assert r.code == 0, r.err
         waited = grid.run("gb2_job_status", "-p", "same", "--wait", "--interval", "0.3", "--timeout", "60",
                           "--auto_reschedule", "3", "--notify", "--json")  # fmt: skip
@@ -107,7 +107,7 @@ def test_a_systematic_failure_stops_retrying_and_notifies(mixed, capsys, tmp_pat
         assert calls.read_text().count("--app-name=gb2 gb2 project same") == 2
 
         r = grid.run("gbasf2", str(failing_steering(tmp_path, 6)), "-p", "many", "-s", RELEASE, "--repetition", "24",
-                     "--site", "LCG.KIT.de", "--force")  # fmt: skip
+                     "--site", "LCG.KIT.de", "--noscout", "--force")  # fmt: skip
         assert r.code == 0, r.err
         waited = grid.run("gb2_project_summary", "-p", "many", "--wait", "--interval", "0.3", "--timeout", "90",
                           "--auto_reschedule", "2")  # fmt: skip
