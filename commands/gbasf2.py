@@ -80,6 +80,10 @@ gb2 additions and differences:
   --scout_local  run one scout here first, show its report and forecast, ask
   -n auto        files per job from the scouts' speed, for --job_hours H per
                  job (default 4)
+  --use_flagged_sites
+                 keep the sites gb2_site_status flags (a failure rate well
+                 above the VO's): by default they are left out of the plan
+                 (added to the banned sites), and the plan says so
 """,
 )
 @click.argument("steering", type=click.Path(dir_okay=False))
@@ -116,12 +120,13 @@ gb2 additions and differences:
 @click.option("--job_hours", type=click.FloatRange(0, 500, min_open=True), default=None, metavar="H",
               help="[gb2] Target job length for -n auto (default 4 hours).")
 @click.option("--resume", is_flag=True, help="[gb2] Submit the missing jobs of an existing project.")
+@click.option("--use_flagged_sites", is_flag=True, help="[gb2] Keep the sites gb2_site_status flags in the plan.")
 @json_option
 @common
 def cli(steering, project, release, inputs, input_dslist, files_per_job, sandbox_files, lfn_sandboxfiles,  # type: ignore[no-untyped-def]
         input_datafiles, force, dryrun, cputime, evtpersec, priority, sites, banned, platform, input_grouping,
         jobtype, basf2opt, repetition, output_ds, noscout, scouts, scout_events, scout_local, job_hours, resume,
-        as_json, profile, debug) -> int:  # fmt: skip
+        use_flagged_sites, as_json, profile, debug) -> int:  # fmt: skip
     from pathlib import Path
 
     from gb2.jobs import project as prj
@@ -139,7 +144,7 @@ def cli(steering, project, release, inputs, input_dslist, files_per_job, sandbox
         sites=_split(sites), banned_sites=_split(banned), platform=platform, input_grouping=_grouping(input_grouping),
         jobtype=jobtype, basf2opt=basf2opt, repetition=repetition, output_ds=output_ds, noscout=noscout,
         resume=resume, scouts=scouts, scout_events=scout_events, scout_local=scout_local, auto_files=auto,
-        job_hours=job_hours,
+        job_hours=job_hours, use_flagged_sites=use_flagged_sites,
     )  # fmt: skip
     prj.check_request(request)  # before any network call: bad input costs nothing
     session = Session.open(profile)

@@ -220,7 +220,8 @@ def test_bash_completion_completes_options(tmp_path):
     assert set(complete("gb2_job_status", "--st")) == {"--status"}
     assert {"--project", "--priority"} <= set(complete("gbasf2", "--pr"))
     assert complete("gbasf2", "--input_grouping", "s") == ["site", "size"]
-    assert sorted(complete("gb2", "job_")) == ["job_delete", "job_kill", "job_output", "job_reschedule", "job_status"]
+    assert sorted(complete("gb2", "job_")) == ["job_delete", "job_info", "job_kill", "job_output", "job_peek",
+                                             "job_reschedule", "job_status"]
     assert "--failed_lfns" in complete("gb2", "ds_get", "--f")
     assert set(complete("gb2_config", "")) >= {"use", "add", "remove", "server"}
     assert "complete -o filenames -F _gb2_complete gbasf2" in script.read_text()

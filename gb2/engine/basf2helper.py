@@ -4,7 +4,7 @@ The JDL of a gb2 basf2 job runs ``basf2helper.py`` (from the site's software
 area) with these arguments::
 
     --steering <file.py> --output-lpn <LPN> --index <n> [--basf2opt=<options>] [--random-seed <s>] [--release <r>]
-    [--scout-events N]
+    [--scout-events N] [--generation <g>]
 
 It runs ``basf2 <file.py> -i <input> ... --job-information job_info.json
 [--random-seed <s>] <options>`` with the inputs the job wrapper resolved
@@ -12,6 +12,8 @@ It runs ``basf2 <file.py> -i <input> ... --job-information job_info.json
 output to ``Script1_basf2helper.py.log``, then uploads every output file to the
 site's output SE as ``<LPN>/subXX/<stem>_<index>_job<JobID>_<reschedule>.<ext>``,
 registers it (size, adler32, events, job id) and attaches it to its datablock.
+``<reschedule>`` is the job's reschedule count plus ``--generation`` (given to a job that
+replaces another, so that its outputs are the newest generation of their index).
 
 Every job leaves ``gb2_usage.json`` in its output sandbox: the CPU time, wall time
 and peak memory of basf2 (from the kernel's accounting of the child processes),
@@ -98,6 +100,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--release", default="")
     p.add_argument("--scout-events", type=int, default=None, help="a scout: stop after N events, upload nothing")
     p.add_argument("--local", action="store_true", help="no server: report nothing, upload nothing")
+    p.add_argument("--generation", type=int, default=0)
     return p.parse_args(argv)
 
 
@@ -181,8 +184,8 @@ class Helper:
         se = self.info["OutputSE"]
         planned = []
         for filename, events in outputs:
-            lfn = naming.output_lfn(self.args.output_lpn, filename, self.args.index, self.job_id,
-                                    int(self.info.get("RescheduleCounter", 0)))  # fmt: skip
+            generation = self.args.generation + int(self.info.get("RescheduleCounter", 0))
+            lfn = naming.output_lfn(self.args.output_lpn, filename, self.args.index, self.job_id, generation)
             planned.append((Path(filename), lfn, events))
         if planned:
             self.status(minor="Uploading Output Data")

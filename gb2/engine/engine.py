@@ -76,6 +76,9 @@ CREATE TABLE IF NOT EXISTS engine_slots (
 """
 
 BATCH = 500
+#: Waiting jobs looked at beyond the free slots, so that jobs whose sites are banned or
+#: full do not keep the others from starting.
+DISPATCH_LOOKAHEAD = 200
 _ACTIVE = (MATCHED, RUNNING, COMPLETING, STALLED)
 
 
@@ -94,6 +97,7 @@ class Engine:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._last_watch = 0.0
+        self._faults_used: Counter[tuple[str, str]] = Counter()
         self.reaper: Reaper | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -216,7 +220,9 @@ class Engine:
             if not sites:
                 failures[job_id] = (Minor.NO_CANDIDATE_SITES, "Unknown")
                 continue
-            candidates[job_id] = sites
+            # A platform no site offers is not an error DIRAC's optimisers see: such a job
+            # waits in its task queue for a worker that never comes (an empty list here).
+            candidates[job_id] = [s for s in sites if platform_matches(ad, s)]
             if sandboxes is not None:
                 for entry in ad.strings("InputSandbox"):
                     if entry.startswith("SB:"):
@@ -348,11 +354,16 @@ class Engine:
         rows = self.db.execute(
             "SELECT j.JobID, j.Owner, j.OwnerGroup, j.VO, j.JobGroup, j.JobName, j.RescheduleCounter,"
             " e.Candidates, d.JDL FROM jobs j JOIN engine_jobs e USING (JobID) JOIN job_jdls d USING (JobID)"
-            " WHERE j.Status=? AND e.HoldFor IS NULL ORDER BY j.UserPriority DESC, j.JobID LIMIT ?",
-            (WAITING, free),
+            " WHERE j.Status=? AND e.HoldFor IS NULL AND e.Candidates != ''"
+            " ORDER BY j.UserPriority DESC, j.JobID LIMIT ?",
+            (WAITING, free + DISPATCH_LOOKAHEAD),
         )
         for r in rows:
-            candidates = r["Candidates"].split(",")
+            if free <= 0:
+                break
+            candidates = [s for s in r["Candidates"].split(",") if self._site_open(s, site_load)]
+            if not candidates:
+                continue  # its sites are banned or full: it waits
             site = min(candidates, key=lambda s: (site_load[s], candidates.index(s)))
             result = self.jobs.set_statuses(
                 {r["JobID"]: {format_ts(datetime.now(timezone.utc)): {
@@ -362,7 +373,28 @@ class Engine:
             if result["success"].get(str(r["JobID"]), {}).get("Status") != MATCHED:
                 continue  # killed or deleted meanwhile
             site_load[site] += 1
+            free -= 1
             self._start_runner(r, site)
+
+    def _site_open(self, site: str, load: Counter[str]) -> bool:
+        """Whether a job may start at ``site`` now: not in the site mask, a free slot there."""
+        if site in self.settings.banned_sites:
+            return False
+        slots = self.settings.site_slots.get(site)
+        return slots is None or load[site] < slots
+
+    def _fault_for(self, site: str, project: str) -> str | None:
+        """The fault injected into the next job at ``site`` (``lost:N``: the first N jobs of each project)."""
+        fault = self.settings.worker_faults.get(site)
+        if not fault:
+            return None
+        kind, _, limit = fault.partition(":")
+        if limit:
+            with self._lock:
+                self._faults_used[(site, project)] += 1
+                if self._faults_used[(site, project)] > int(limit):
+                    return None
+        return kind
 
     def _start_runner(self, row: Any, site_name: str) -> None:
         user = self.settings.user(row["Owner"])
@@ -385,6 +417,8 @@ class Engine:
             jdl_text=row["JDL"],
             output_se=site.output_se if site else topology.SITES[0].output_se,
             local_ses=site.local_ses if site else (),
+            cpu_factor=self.settings.cpu_normalization,
+            fault=self._fault_for(site_name, row["JobGroup"]),
         )
         runner = JobRunner(
             spec,
@@ -399,6 +433,9 @@ class Engine:
         )
         with self.db.write() as c:
             c.execute("INSERT OR REPLACE INTO engine_slots VALUES (?,?,?)", (spec.job_id, self.id, time.time()))
+            # A command left for an earlier attempt (the Kill a reschedule sends to a payload that
+            # may still run) must not stop this one: the new attempt starts with none pending.
+            c.execute("UPDATE job_commands SET Status='Obsolete' WHERE JobID=? AND Status='Received'", (spec.job_id,))
         with self._lock:
             self._runners[spec.job_id] = runner
         runner.start()
@@ -454,6 +491,13 @@ class Engine:
         quiet = [r[0] for r in rows if r[0] not in ours]
         if quiet:
             self.jobs.set_status_now(quiet, status, minor, source=source, force=force)
+
+
+def platform_matches(ad: jdl.ClassAd, site_name: str) -> bool:
+    """A JDL's ``Platform`` (if any, and not ANY) is the site's workers' platform."""
+    wanted = {p for p in ad.strings("Platform") if p.upper() != "ANY"}
+    site = topology.site(site_name)
+    return not wanted or (site is not None and site.platform in wanted)
 
 
 def candidate_sites(ad: jdl.ClassAd, replica_ses: list[list[str]]) -> list[str]:

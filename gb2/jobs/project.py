@@ -93,6 +93,8 @@ class Request:
     #: ``-n auto``: files per job chosen from the scouts' throughput for ``job_hours`` per job.
     auto_files: bool = False
     job_hours: float | None = None
+    #: gb2: keep the sites gb2_site_status flags in the plan (otherwise they are banned).
+    use_flagged_sites: bool = False
 
 
 @dataclass
@@ -385,6 +387,10 @@ def make_plan(session: Session, r: Request) -> Plan:
             raise NotFound(f"--input_datafiles: not found in the catalogue: {lfn}")
     if r.cputime is None and r.evtpersec is None:
         notes.append("Please consider providing --cputime or --evtpersec")
+    if not r.use_flagged_sites:
+        from gb2.jobs.health import leave_out_flagged_sites
+
+        notes.extend(leave_out_flagged_sites(session, r, jobs_inputs))
     plan = Plan(r, owner, session.group, output_lpn, jobs, 0, notes)
     plan.cpu_minutes = estimate_cpu_minutes(plan)
     check_writable(session.rucio, output_lpn, owner)

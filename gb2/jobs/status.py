@@ -202,10 +202,13 @@ def wait_until_final(
     on_update: Callable[[dict[str, int]], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     adjust: Callable[[dict[str, int]], dict[str, int]] | None = None,
+    act: Callable[[dict[str, int]], bool] | None = None,
 ) -> dict[str, int]:
     """Poll the server-side summary until every selected job is final; returns the last counts.
 
-    ``adjust`` sees each count first (gb2's scouting adds the jobs it holds, and releases them)."""
+    ``adjust`` sees each count first (gb2's scouting adds the jobs it holds, and releases them).
+    ``act`` may change jobs at each refresh (automatic retries): when it says it did, the
+    counts are read again at once."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         counts = status_counts(dx, selection)
@@ -213,6 +216,8 @@ def wait_until_final(
             counts = adjust(counts)
         if on_update:
             on_update(counts)
+        if act is not None and act(counts):
+            continue
         if all_final(counts):
             return counts
         if deadline is not None and time.monotonic() >= deadline:

@@ -9,6 +9,9 @@ JSON keys (stable):
 * gb2_project_summary: ``{"projects": [{"project", "owner", "status", "jobs", "done",
   "failed", "running", "scouting", "waiting", "counts", "submitted", "last_update",
   "duration", "scouts": <scout view or null>}]}``
+* both, with ``--wait --auto_reschedule N``: ``"auto_reschedule": {"limit", "decisions": [{"time",
+  "job_id", "action", "cluster", "reason", "new_job_id"}], "stopped"}``; with ``--notify``:
+  ``"notifications": [{"event", "text", "desktop", "webhook"}]``
 
 A scout view (:meth:`gb2.jobs.scouts.ScoutView.as_json`) is ``{"project", "mode", "state",
 "scouts", "held", "failed_scout", "report", "forecast", "sizing", "released_now", "notes"}``;
@@ -21,6 +24,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from gb2.errors import ExitCode, OperationFailed
@@ -38,20 +42,66 @@ from gb2.jobs.status import (
 from gb2.ui.output import plain_table, print_json
 
 
-def _wait(session: Any, selection: Selection, interval: float, timeout: float | None, quiet: bool) -> str | None:
+@dataclass
+class Following:
+    """What ``--wait`` does besides following: automatic retries and notifications."""
+
+    auto_reschedule: int | None = None  # --auto_reschedule N
+    notify: bool = False  # --notify
+    tool: str = "gb2"  # for warnings: "<tool>: warning: ..."
+    auto: Any = None
+    notifier: Any = None
+
+    def start(self, session: Any, selection: Selection, what: str) -> None:
+        if self.auto_reschedule is not None:
+            from gb2.jobs.autoretry import AutoRetry
+
+            self.auto = AutoRetry(session, selection, self.auto_reschedule)
+        if self.notify:
+            from gb2.jobs.notify import notifier_for
+
+            self.notifier = notifier_for(session, what, self.warn)
+
+    def warn(self, message: str) -> None:
+        print(f"{self.tool}: warning: {message}", file=sys.stderr, flush=True)
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.auto is not None:
+            out["auto_reschedule"] = self.auto.as_json()
+        if self.notifier is not None:
+            out["notifications"] = self.notifier.sent
+        return out
+
+
+def _wait(session: Any, selection: Selection, interval: float, timeout: float | None, quiet: bool,
+          following: Following | None = None) -> str | None:  # fmt: skip
     """Follow the jobs until all are final; None if every one of them is Done, else why not
     (the report is printed first, then that reason ends the command with exit 1)."""
     from gb2.ui.live import wait_with_view
 
+    following = following or Following()
     counts = wait_with_view(session.diracx, selection, interval=interval, timeout=timeout, quiet=quiet,
-                            adjust=_held_jobs(session, selection))  # fmt: skip
+                            adjust=_held_jobs(session, selection), auto=following.auto,
+                            notifier=following.notifier)  # fmt: skip
+    if following.notifier is not None:
+        following.notifier.ended(counts, timed_out=not all_final(counts))
     if all_done(counts):
         return None
     if not counts:
         return "no job selected, so not every job is Done"
     others = ", ".join(f"{s}:{n}" for s, n in sorted(counts.items()) if s != "Done" and n)
     when = "" if all_final(counts) else f" after --timeout {timeout:g} s"
-    return f"not every job is Done{when} ({others})"
+    stopped = following.auto.stopped if following.auto is not None else None
+    return f"not every job is Done{when} ({others})" + (f"; automatic retries stopped: {stopped}" if stopped else "")
+
+
+def _what(selection: Selection) -> str:
+    if selection.projects:
+        return ("project " if len(selection.projects) == 1 else "projects ") + ", ".join(selection.projects)
+    if selection.job_ids:
+        return f"{len(selection.job_ids)} job(s)"
+    return "your jobs"
 
 
 def _end(problem: str | None) -> int:
@@ -119,12 +169,16 @@ def _job_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def job_status_report(
-    session: Any, selection: Selection, *, wait: bool, interval: float, timeout: float | None, as_json: bool
+    session: Any, selection: Selection, *, wait: bool, interval: float, timeout: float | None, as_json: bool,
+    following: Following | None = None,
 ) -> int:
     from gb2.jobs.scouts import add_held
 
     dx = session.diracx
-    problem = _wait(session, selection, interval, timeout, as_json) if wait else None
+    following = following or Following()
+    if wait:
+        following.start(session, selection, _what(selection))
+    problem = _wait(session, selection, interval, timeout, as_json, following) if wait else None
     views = scouting_views(session, selection)  # first: a release adds jobs to the listing
     # The table needs five columns; fetching only those halves the transfer for big projects.
     rows = list(iter_jobs(dx, selection, None if as_json else ["JobID", *JOB_HEADERS_PARAMS]))
@@ -133,7 +187,8 @@ def job_status_report(
     summary = summary_line_counts(statuses)
     if as_json:
         print_json({"selected": len(rows), "jobs": [_job_json(r) for r in rows], "summary": summary,
-                    "statuses": statuses, "scouting": {p: v.as_json() for p, v in views.items()}})  # fmt: skip
+                    "statuses": statuses, "scouting": {p: v.as_json() for p, v in views.items()},
+                    **following.as_json()})  # fmt: skip
         return _end(problem)
     out = sys.stdout
     out.write(f"{len(rows)} jobs are selected.\n")
@@ -166,13 +221,17 @@ def project_summary_report(
     interval: float,
     timeout: float | None,
     as_json: bool,
+    following: Following | None = None,
 ) -> int:
     from gb2.jobs.scouts import add_held, project_scouting
 
     dx = session.diracx
     selection = Selection(owner, projects=tuple(projects))
     check_named(dx, selection)  # a named project without jobs: exit 5 before anything else
-    problem = _wait(session, selection, interval, timeout, as_json) if wait else None
+    following = following or Following()
+    if wait:
+        following.start(session, selection, _what(selection))
+    problem = _wait(session, selection, interval, timeout, as_json, following) if wait else None
     summaries = project_summaries(dx, owner, projects)
     # Every listed project that has scouts is brought up to date (its held jobs released).
     views = project_scouting(session, [s.project for s in summaries], owner) if summaries else {}
@@ -183,7 +242,7 @@ def project_summary_report(
             s.counts = add_held(s.counts, {s.project: views[s.project]})
     if as_json:
         print_json({"projects": [{**s.as_json(), "scouts": views[s.project].as_json() if s.project in views else None}
-                                 for s in summaries]})  # fmt: skip
+                                 for s in summaries], **following.as_json()})  # fmt: skip
         return _end(problem)
     if not summaries:
         print("No projects found (in the last 30 days).")

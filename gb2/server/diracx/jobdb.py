@@ -105,6 +105,12 @@ COLUMNS = (
     "RescheduleCounter", "VerifiedFlag", "AccountedFlag",
 )  # fmt: skip
 _COLUMN_SET = frozenset(COLUMNS)
+#: Search pseudo-parameters: DiracX 0.7's ``LoggingInfo`` (the status history), and two that
+#: gb2's server adds where DiracX 0.7 has no read route: ``JDL`` (the job's JDL, as DIRAC's
+#: JobMonitoring.getJobJDL gives it) and ``JobParameters`` (what heartbeats and metadata set,
+#: as getJobParameters gives them). The routes restrict the last two to the caller's own jobs.
+PSEUDO_PARAMETERS = ("LoggingInfo", "JDL", "JobParameters")
+OWNER_ONLY_PARAMETERS = frozenset({"JDL", "JobParameters"})
 _BOOL_COLUMNS = ("VerifiedFlag", "AccountedFlag")
 SCALAR_OPS = {"eq": "=", "neq": "!=", "gt": ">", "lt": "<", "like": "LIKE", "not like": "NOT LIKE", "regex": "REGEXP"}
 VECTOR_OPS = {"in": "IN", "not in": "NOT IN"}
@@ -325,9 +331,10 @@ class JobDB:
     ) -> tuple[int, list[dict[str, Any]]]:
         """(total matches, the requested page of rows)."""
         params = list(parameters) if parameters else list(COLUMNS)
-        logging_info = "LoggingInfo" in params
-        if logging_info:
-            params = ["JobID"] + [p for p in params if p != "LoggingInfo"]
+        pseudo = [p for p in PSEUDO_PARAMETERS if p in params]
+        logging_info = "LoggingInfo" in pseudo
+        if pseudo:
+            params = ["JobID"] + [p for p in params if p not in PSEUDO_PARAMETERS]
         unknown = {p for p in params if p not in _COLUMN_SET}
         if unknown:
             raise ApiError(400, f"Unrecognised parameters requested {unknown}")
@@ -364,7 +371,27 @@ class JobDB:
                 history = self.logging_records(c, [r["JobID"] for r in result])
                 for r in result:
                     r["LoggingInfo"] = history.get(r["JobID"], [])
+            if "JDL" in pseudo and result:
+                texts = self._by_job(c, "SELECT JobID, JDL FROM job_jdls WHERE JobID IN ({})", result)
+                for r in result:
+                    r["JDL"] = texts.get(r["JobID"], [None])[0]
+            if "JobParameters" in pseudo and result:
+                found = self._by_job(c, "SELECT JobID, Name, Value FROM job_parameters WHERE JobID IN ({})", result)
+                for r in result:
+                    r["JobParameters"] = dict(found.get(r["JobID"], []))
         return total, result
+
+    @staticmethod
+    def _by_job(c: sqlite3.Connection, sql: str, rows: list[dict[str, Any]]) -> dict[int, list[Any]]:
+        """Rows of a per-job table for the jobs of a page: job id -> its other columns (one
+        value, or a tuple of several)."""
+        out: dict[int, list[Any]] = {}
+        ids = [r["JobID"] for r in rows]
+        for chunk in _chunks(ids, 900):
+            for row in c.execute(sql.format(",".join("?" * len(chunk))), chunk):
+                rest = tuple(row)[1:]
+                out.setdefault(row[0], []).append(rest[0] if len(rest) == 1 else rest)
+        return out
 
     def logging_records(self, c: sqlite3.Connection, job_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
         out: dict[int, list[dict[str, Any]]] = {}
