@@ -28,13 +28,42 @@ def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="[gb2] Print JSON (stable keys, see README).")(f)
 
 
+#: The help of --auto_reschedule and --notify, in the help of each tool that has --wait.
+FOLLOWING_HELP = """  --auto_reschedule N  (with --wait) retry failures as they come, at most N
+              times per job: deterministic ones (an error in the analysis)
+              never; the others as their failure cluster suggests (with the
+              site banned, more CPU time, or as they were). Retrying stops,
+              saying why, when a quarter of the jobs failed with one
+              signature, or when nothing succeeded after 20 failures. Each
+              decision is shown, and in --json ("auto_reschedule")
+  --notify    (with --wait) a desktop notification and/or a POST to the
+              profile's webhook (gb2_config notify) when the jobs have ended,
+              or when the failure rate passes the profile's threshold
+"""
+
+
 def wait_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """--wait, --interval, --timeout: following jobs live (gb2 additions)."""
+    """--wait, --interval, --timeout, --auto_reschedule, --notify: following jobs live (gb2 additions)."""
+    f = click.option("--notify", is_flag=True,
+                     help="[gb2] With --wait: notify when the jobs end or fail too much (gb2_config notify).")(f)  # fmt: skip
+    f = click.option("--auto_reschedule", type=click.IntRange(1, 10), default=None, metavar="N",
+                     help="[gb2] With --wait: retry failures that are worth it, at most N times per job.")(f)  # fmt: skip
     f = click.option("--timeout", type=click.FloatRange(0), default=None,
                      help="[gb2] Give up waiting after this many seconds.")(f)  # fmt: skip
     f = click.option("--interval", type=click.FloatRange(0.1), default=5.0, show_default=True,
                      help="[gb2] Seconds between refreshes with --wait.")(f)  # fmt: skip
     return click.option("--wait", is_flag=True, help="[gb2] Follow live until every job is final.")(f)
+
+
+def following(tool: str, wait: bool, auto_reschedule: int | None, notify: bool) -> Any:
+    """What --wait does besides following; --auto_reschedule and --notify need --wait."""
+    if not wait and (auto_reschedule is not None or notify):
+        from gb2.errors import BadInput
+
+        raise BadInput(f"{'--auto_reschedule' if auto_reschedule is not None else '--notify'} goes with --wait")
+    from gb2.ui.reports import Following
+
+    return Following(auto_reschedule, notify, tool)
 
 
 def user_option(f: Callable[..., Any]) -> Callable[..., Any]:

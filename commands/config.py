@@ -109,6 +109,37 @@ def site(site: str | None, unset: bool, profile: str | None) -> None:
     print(f"{chosen.name}: site {'unset' if unset else chosen.site} ({config.save()})")
 
 
+@cli.command("notify", help="""[gb2] Show or set where --wait --notify sends its notifications.
+
+--wait --notify (gb2_job_status, gb2_project_summary) tells you when the jobs
+have all ended, or when the failure rate of the ended ones passes a threshold:
+a desktop notification where notify-send is available, and a JSON POST to the
+profile's webhook URL if one is set ({"text", "event", "selection", "counts",
+"failure_rate"}: Mattermost and Slack incoming webhooks show "text").""")
+@click.option("--webhook", default=None, metavar="URL", help="The webhook URL (http or https).")
+@click.option("--failure-rate", type=click.FloatRange(0, 1, min_open=True), default=None, metavar="R",
+              help="Notify when this fraction of the ended jobs has failed (default 0.2).")
+@click.option("--unset", is_flag=True, help="Forget the webhook.")
+@click.option("--profile", default=None, envvar="GB2_PROFILE", help="The profile (default: the active one).")
+def notify(webhook: str | None, failure_rate: float | None, unset: bool, profile: str | None) -> None:
+    from gb2.config import Config
+
+    config = Config.load()
+    chosen = config.profile(profile)
+    if webhook is None and failure_rate is None and not unset:
+        print(f"{chosen.name}: webhook {chosen.notify_webhook or 'none'}, failure rate {chosen.notify_failure_rate:g}")
+        return
+    if unset:
+        chosen.notify_webhook = None
+    if webhook is not None:
+        chosen.notify_webhook = webhook.strip()
+    if failure_rate is not None:
+        chosen.notify_failure_rate = failure_rate
+    config.profiles[chosen.name] = chosen.validate()
+    print(f"{chosen.name}: webhook {chosen.notify_webhook or 'none'}, failure rate "
+          f"{chosen.notify_failure_rate:g} ({config.save()})")  # fmt: skip
+
+
 @cli.command("remove", help="Remove a profile.")
 @click.argument("name")
 def remove(name: str) -> None:

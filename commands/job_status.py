@@ -6,7 +6,9 @@ import click
 
 from commands._options import (
     CONTEXT,
+    FOLLOWING_HELP,
     common,
+    following,
     greedy,
     json_option,
     selection_options,
@@ -19,7 +21,7 @@ from commands._options import (
     "gb2_job_status",
     cls=greedy("-p", "--project", "-j", "--jobid"),
     context_settings=CONTEXT,
-    help="""Show the status of your jobs, as gbasf2 does.
+    help=f"""Show the status of your jobs, as gbasf2 does.
 
 Prints "<N> jobs are selected.", a table (Job id, Status, MinorStatus,
 ApplicationStatus, Site) and the summary line with the keys Completed, Deleted,
@@ -39,18 +41,20 @@ gb2 additions:
   --wait      follow the jobs live until all are final; exit 0 only if all
               of them are Done (1 otherwise)
   --json      machine-readable output (with "statuses": the DIRAC statuses)
-""",
+{FOLLOWING_HELP}""",
 )
 @selection_options
 @wait_options
 @json_option
 @common
-def cli(projects, job_ids, statuses, user, wait, interval, timeout, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
+def cli(projects, job_ids, statuses, user, wait, interval, timeout, auto_reschedule, notify, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
     from gb2.jobs.status import resolve_selection
     from gb2.session import Session
     from gb2.ui.reports import job_status_report
 
     projects, job_ids, statuses, user = selectors(projects, job_ids, statuses, user)
+    extra = following("gb2_job_status", wait, auto_reschedule, notify)
     session = Session.open(profile)
     selection = resolve_selection(session, projects, job_ids, statuses, user)
-    return job_status_report(session, selection, wait=wait, interval=interval, timeout=timeout, as_json=as_json)
+    return job_status_report(session, selection, wait=wait, interval=interval, timeout=timeout, as_json=as_json,
+                             following=extra)  # fmt: skip

@@ -19,6 +19,11 @@ The first line of output is the base URL. Point a profile at it with
 logs in as the first --user and "gb2_proxy_init --user NAME" as any other.
 Logins are approved only with that secret file, which only your account
 can read: other accounts on this machine cannot log in.
+
+For demonstrations and tests of what goes wrong on a grid: --ban-site,
+--site-slots, --cpu-normalization and --fault make sites banned, full, slow
+or faulty (gb2_site_status, gb2_diagnostic --waiting_job and
+gb2_project_analysis --failures then have something to say).
 """,
 )
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port (0: any free port).")
@@ -28,6 +33,8 @@ can read: other accounts on this machine cannot log in.
               help="A user (repeatable); the first one is approved by the device flow.")
 @click.option("--workers", type=click.IntRange(1), default=None, help="Parallel job slots (default: cores).")
 @click.option("--no-engine", is_flag=True, help="Accept jobs without running them.")
+@click.option("--no-scouting", is_flag=True,
+              help="Hold no job for scout jobs, as a stock DiracX 0.7 (gb2 holds them itself then).")
 @click.option("--idle-timeout", type=click.FloatRange(0), default=0, show_default=True, help="Stop after this many idle seconds (0: never).")
 @click.option("--heartbeat-seconds", type=click.FloatRange(0.1), default=None,
               help="Seconds between a running job's heartbeats (default 30).")
@@ -41,8 +48,16 @@ can read: other accounts on this machine cannot log in.
 @click.option("--public-url", default=None, metavar="URL",
               help="Base URL of a proxy in front of this server: storage, sandbox and login URLs "
                    "handed out through it carry it, so downloads go through the proxy too.")
-def cli(port, host, data_dir, users, workers, no_engine, idle_timeout, heartbeat_seconds, stall_seconds,  # type: ignore[no-untyped-def]
-        web, web_port, public_url) -> int:  # fmt: skip
+@click.option("--ban-site", "ban_sites", multiple=True, metavar="SITE[=REASON]",
+              help="Put a site in the site mask: jobs that can only run there wait.")
+@click.option("--site-slots", multiple=True, metavar="SITE=N", help="At most N jobs at once at SITE.")
+@click.option("--cpu-normalization", type=click.FloatRange(0, min_open=True), default=None, metavar="F",
+              help="The workers' CPU normalisation factor: a job's CPUTime allows CPUTime/F real seconds.")
+@click.option("--fault", "faults", multiple=True, metavar="SITE=KIND",
+              help="Inject a fault at SITE: input (its workers cannot read input files), lost or lost:N "
+                   "(the worker of a job there dies; the first N jobs of each project).")
+def cli(port, host, data_dir, users, workers, no_engine, no_scouting, idle_timeout, heartbeat_seconds,  # type: ignore[no-untyped-def]
+        stall_seconds, web, web_port, public_url, ban_sites, site_slots, cpu_normalization, faults) -> int:  # fmt: skip
     from gb2.errors import BadInput
     from gb2.server.__main__ import create_server, serve
     from gb2.server.runner import ServerAlreadyRunning
@@ -62,10 +77,15 @@ def cli(port, host, data_dir, users, workers, no_engine, idle_timeout, heartbeat
         argv += ["--workers", str(workers)]
     if no_engine:
         argv.append("--no-engine")
+    if no_scouting:
+        argv.append("--no-scouting")
     for option, value in (("--heartbeat-seconds", heartbeat_seconds), ("--stall-seconds", stall_seconds),
-                          ("--public-url", public_url)):  # fmt: skip
+                          ("--public-url", public_url), ("--cpu-normalization", cpu_normalization)):  # fmt: skip
         if value is not None:
             argv += [option, str(value)]
+    for option, values in (("--ban-site", ban_sites), ("--site-slots", site_slots), ("--fault", faults)):
+        for value in values:
+            argv += [option, value]
     try:
         server = create_server(argv)
     except ServerAlreadyRunning as exc:

@@ -22,23 +22,46 @@ project of 100,000 jobs costs the same as one of ten.
 \b
 gb2 additions:
   -j/--status  narrow the selection (as in gb2_job_status)
+  --failures   the failed jobs in clusters: by cause and by the signature of
+               their logs (exit code, basf2 FATAL/ERROR lines, the last
+               traceback line, with numbers, paths and job ids masked); each
+               cluster with its count, sites, two example jobs, the lines that
+               define it, what to do and a command to do it
+               (gb2_job_reschedule -p P --cluster ID ...). Each log is read
+               once and kept in a local cache.
   --json       {"selection", "count", "children": [{"status", "count",
-               "children": [{"minor_status", ...}]}]}
+               "children": [{"minor_status", ...}]}]}; with --failures
+               {"projects", "jobs", "failed", "clusters": [{"id", "cause",
+               "count", "sites", "examples", "exit_code", "lines",
+               "advice", "command", "deterministic", ...}], "logs"}
 """,
 )
 @selection_options
+@click.option("--failures", is_flag=True, help="[gb2] The failed jobs in clusters by cause and log signature.")
 @json_option
 @common
-def cli(projects, job_ids, statuses, user, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
-    from gb2.jobs.analysis import analyse, render
+def cli(projects, job_ids, statuses, user, failures, as_json, profile, debug) -> int:  # type: ignore[no-untyped-def]
+    from gb2.jobs.analysis import add_held_jobs, analyse, render
     from gb2.jobs.status import resolve_selection
     from gb2.session import Session
     from gb2.ui.output import print_json
+    from gb2.ui.reports import scouting_views
 
     projects, job_ids, statuses, user = selectors(projects, job_ids, statuses, user)
     session = Session.open(profile)
     selection = resolve_selection(session, projects, job_ids, statuses, user)
-    root = analyse(session.diracx, selection)
+    if failures:
+        from gb2.jobs.clusters import failure_clusters
+        from gb2.ui.failures import print_failures
+
+        report = failure_clusters(session.diracx, selection, user=session.username)
+        if as_json:
+            print_json(report.as_json())
+        else:
+            print_failures(report)
+        return 0
+    views = scouting_views(session, selection) if not selection.statuses else {}
+    root = add_held_jobs(analyse(session.diracx, selection), views)
     if as_json:
         print_json(root.as_json())
         return 0

@@ -3,28 +3,31 @@
 
 _gb2_options() {
     case "$1" in
-        gbasf2) echo '-p --project -s --release --setting -i --input --input_dslist -n -f --inputsandboxfiles --lfn_sandboxfiles --input_datafiles --force --dryrun --dry_run --cputime --evtpersec --priority --site --banned_site --platform --input_grouping --jobtype --basf2opt --repetition --output_ds --noscout --resume --json --debug --profile -h --help' ;;
+        gbasf2) echo '-p --project -s --release --setting -i --input --input_dslist -n -f --inputsandboxfiles --lfn_sandboxfiles --input_datafiles --force --dryrun --dry_run --cputime --evtpersec --priority --site --banned_site --platform --input_grouping --jobtype --basf2opt --repetition --output_ds --noscout --scouts --scout_events --scout_local --job_hours --resume --use_flagged_sites --json --debug --profile -h --help' ;;
         gb2_proxy_init) echo '-g --group -v --valid --pwstdin --user --json --debug --profile -h --help' ;;
         gb2_proxy_info) echo '--json --debug --profile -h --help' ;;
         gb2_proxy_destroy) echo '--debug --profile -h --help' ;;
-        gb2_job_status) echo '-p --project -j --jobid -s --status -u --user --wait --interval --timeout --json --debug --profile -h --help' ;;
-        gb2_job_reschedule) echo '-p --project -j --jobid -s --status -u --user -f --force --json --debug --profile -h --help' ;;
+        gb2_job_status) echo '-p --project -j --jobid -s --status -u --user --wait --interval --timeout --auto_reschedule --notify --json --debug --profile -h --help' ;;
+        gb2_job_reschedule) echo '-p --project -j --jobid -s --status -u --user -f --force --json --debug --profile --cputime --site --banned_site --basf2opt --cluster -h --help' ;;
         gb2_job_kill) echo '-p --project -j --jobid -s --status -u --user -f --force --json --debug --profile -h --help' ;;
         gb2_job_delete) echo '-p --project -j --jobid -s --status -u --user -f --force --json --debug --profile -h --help' ;;
-        gb2_job_output) echo '-p --project -j --jobid -s --status -u --user --dir --json --debug --profile -h --help' ;;
-        gb2_project_summary) echo '-p --project -u --user --wait --interval --timeout --json --debug --profile -h --help' ;;
-        gb2_project_analysis) echo '-p --project -j --jobid -s --status -u --user --json --debug --profile -h --help' ;;
+        gb2_job_output) echo '-p --project -j --jobid -s --status -u --user --dir --attempt --json --debug --profile -h --help' ;;
+        gb2_job_peek) echo '-j --jobid --json --debug --profile -h --help' ;;
+        gb2_job_info) echo '-j --jobid --json --debug --profile -h --help' ;;
+        gb2_project_summary) echo '-p --project -u --user --wait --interval --timeout --auto_reschedule --notify --json --debug --profile -h --help' ;;
+        gb2_project_analysis) echo '-p --project -j --jobid -s --status -u --user --failures --json --debug --profile -h --help' ;;
         gb2_ds_list) echo '-l --long -g --location -u --user --json --debug --profile -h --help' ;;
         gb2_ds_search) echo '-h --help' ;;
         'gb2_ds_search collection') echo '--list_all_collections --list_datasets --get_metadata --json --debug --profile -h --help' ;;
         'gb2_ds_search dataset') echo '--data_type --campaign --beam_energy --mc_event --bkg_level --skim_decay --general_skim --data_level --release --global_tag --exp --run --prod --json --debug --profile -h --help' ;;
         gb2_ds_get) echo '-f --force --failed_lfns --input_dslist --se --new -d --destination --parallel -u --user --json --debug --profile -h --help' ;;
-        gb2_diagnostic) echo '--failed_job --json --debug --profile -h --help' ;;
+        gb2_diagnostic) echo '--failed_job --waiting_job -p --project --json --debug --profile -h --help' ;;
         gb2_ds_query_file) echo '-m --metadata --json --debug --profile -h --help' ;;
         gb2_ds_rep) echo '-d --destination -s --source -f --force --json --debug --profile -h --help' ;;
         gb2_ds_rep_status) echo '--json --debug --profile -h --help' ;;
         gb2_ds_rm) echo '-f --force --json --debug --profile -h --help' ;;
         gb2_se_list) echo '--json --debug --profile -h --help' ;;
+        gb2_site_status) echo '--hours --no_storage --json --debug --profile -h --help' ;;
         gb2_ds_verify) echo '--prune_superseded --parallel --json --debug --profile -h --help' ;;
         gb2_ds_put) echo '-i --input_dir -d --destination_se --datablock -f --force --parallel --json --debug --profile -h --help' ;;
         gb2_ds_cp) echo '-d --destination_se -f --force --parallel -u --user --json --debug --profile -h --help' ;;
@@ -37,10 +40,11 @@ _gb2_options() {
         'gb2_ds_collection remove') echo '--json --debug --profile -h --help' ;;
         gb2_check_release) echo '--json --debug --profile -h --help' ;;
         gb2_web) echo '--port --open --debug --profile -h --help' ;;
-        gb2_mock_server) echo '--port --host --data-dir --user --workers --no-engine --idle-timeout --heartbeat-seconds --stall-seconds --web --web-port --public-url -h --help' ;;
+        gb2_mock_server) echo '--port --host --data-dir --user --workers --no-engine --no-scouting --idle-timeout --heartbeat-seconds --stall-seconds --web --web-port --public-url --ban-site --site-slots --cpu-normalization --fault -h --help' ;;
         gb2_config) echo '--json -h --help' ;;
         'gb2_config add') echo '--diracx --rucio --rucio-auth --rucio-account --rucio-username --rucio-password-env --rucio-password-file --login-secret-file --group --site --use -h --help' ;;
         'gb2_config gbasf2-setup') echo '-h --help' ;;
+        'gb2_config notify') echo '--webhook --failure-rate --unset --profile -h --help' ;;
         'gb2_config remove') echo '-h --help' ;;
         'gb2_config server') echo '--profile -h --help' ;;
         'gb2_config site') echo '--unset --profile -h --help' ;;
@@ -52,7 +56,7 @@ _gb2_subcommands() {
     case "$1" in
         gb2_ds_search) echo 'collection dataset' ;;
         gb2_ds_collection) echo 'add create delete remove' ;;
-        gb2_config) echo 'add gbasf2-setup remove server site use' ;;
+        gb2_config) echo 'add gbasf2-setup notify remove server site use' ;;
     esac
 }
 
@@ -66,6 +70,8 @@ _gb2_positional() {
         gb2_job_kill) echo none ;;
         gb2_job_delete) echo none ;;
         gb2_job_output) echo none ;;
+        gb2_job_peek) echo none ;;
+        gb2_job_info) echo none ;;
         gb2_project_summary) echo none ;;
         gb2_project_analysis) echo none ;;
         gb2_ds_list) echo values ;;
@@ -78,6 +84,7 @@ _gb2_positional() {
         gb2_ds_rep_status) echo values ;;
         gb2_ds_rm) echo values ;;
         gb2_se_list) echo values ;;
+        gb2_site_status) echo none ;;
         gb2_ds_put) echo values ;;
         gb2_ds_cp) echo values ;;
         gb2_check_quota) echo none ;;
@@ -91,6 +98,7 @@ _gb2_positional() {
         gb2_mock_server) echo none ;;
         'gb2_config add') echo values ;;
         'gb2_config gbasf2-setup') echo none ;;
+        'gb2_config notify') echo none ;;
         'gb2_config remove') echo values ;;
         'gb2_config server') echo 'words:status start stop' ;;
         'gb2_config site') echo values ;;
@@ -119,6 +127,9 @@ _gb2_values() {
         "gbasf2 --basf2opt") echo __value__ ;;
         "gbasf2 --repetition") echo __value__ ;;
         "gbasf2 --output_ds") echo __value__ ;;
+        "gbasf2 --scouts") echo __value__ ;;
+        "gbasf2 --scout_events") echo __value__ ;;
+        "gbasf2 --job_hours") echo __value__ ;;
         "gbasf2 --profile") echo __value__ ;;
         "gb2_proxy_init -g"|"gb2_proxy_init --group") echo __value__ ;;
         "gb2_proxy_init -v"|"gb2_proxy_init --valid") echo __value__ ;;
@@ -132,12 +143,18 @@ _gb2_values() {
         "gb2_job_status -u"|"gb2_job_status --user") echo __value__ ;;
         "gb2_job_status --interval") echo __value__ ;;
         "gb2_job_status --timeout") echo __value__ ;;
+        "gb2_job_status --auto_reschedule") echo __value__ ;;
         "gb2_job_status --profile") echo __value__ ;;
         "gb2_job_reschedule -p"|"gb2_job_reschedule --project") echo __value__ ;;
         "gb2_job_reschedule -j"|"gb2_job_reschedule --jobid") echo __value__ ;;
         "gb2_job_reschedule -s"|"gb2_job_reschedule --status") echo __value__ ;;
         "gb2_job_reschedule -u"|"gb2_job_reschedule --user") echo __value__ ;;
         "gb2_job_reschedule --profile") echo __value__ ;;
+        "gb2_job_reschedule --cputime") echo __value__ ;;
+        "gb2_job_reschedule --site") echo __value__ ;;
+        "gb2_job_reschedule --banned_site") echo __value__ ;;
+        "gb2_job_reschedule --basf2opt") echo __value__ ;;
+        "gb2_job_reschedule --cluster") echo __value__ ;;
         "gb2_job_kill -p"|"gb2_job_kill --project") echo __value__ ;;
         "gb2_job_kill -j"|"gb2_job_kill --jobid") echo __value__ ;;
         "gb2_job_kill -s"|"gb2_job_kill --status") echo __value__ ;;
@@ -153,11 +170,17 @@ _gb2_values() {
         "gb2_job_output -s"|"gb2_job_output --status") echo __value__ ;;
         "gb2_job_output -u"|"gb2_job_output --user") echo __value__ ;;
         "gb2_job_output --dir") echo __files__ ;;
+        "gb2_job_output --attempt") echo __value__ ;;
         "gb2_job_output --profile") echo __value__ ;;
+        "gb2_job_peek -j"|"gb2_job_peek --jobid") echo __value__ ;;
+        "gb2_job_peek --profile") echo __value__ ;;
+        "gb2_job_info -j"|"gb2_job_info --jobid") echo __value__ ;;
+        "gb2_job_info --profile") echo __value__ ;;
         "gb2_project_summary -p"|"gb2_project_summary --project") echo __value__ ;;
         "gb2_project_summary -u"|"gb2_project_summary --user") echo __value__ ;;
         "gb2_project_summary --interval") echo __value__ ;;
         "gb2_project_summary --timeout") echo __value__ ;;
+        "gb2_project_summary --auto_reschedule") echo __value__ ;;
         "gb2_project_summary --profile") echo __value__ ;;
         "gb2_project_analysis -p"|"gb2_project_analysis --project") echo __value__ ;;
         "gb2_project_analysis -j"|"gb2_project_analysis --jobid") echo __value__ ;;
@@ -192,6 +215,8 @@ _gb2_values() {
         "gb2_ds_get -u"|"gb2_ds_get --user") echo __value__ ;;
         "gb2_ds_get --profile") echo __value__ ;;
         "gb2_diagnostic --failed_job") echo __value__ ;;
+        "gb2_diagnostic --waiting_job") echo __value__ ;;
+        "gb2_diagnostic -p"|"gb2_diagnostic --project") echo __value__ ;;
         "gb2_diagnostic --profile") echo __value__ ;;
         "gb2_ds_query_file -m"|"gb2_ds_query_file --metadata") echo __value__ ;;
         "gb2_ds_query_file --profile") echo __value__ ;;
@@ -201,6 +226,8 @@ _gb2_values() {
         "gb2_ds_rep_status --profile") echo __value__ ;;
         "gb2_ds_rm --profile") echo __value__ ;;
         "gb2_se_list --profile") echo __value__ ;;
+        "gb2_site_status --hours") echo __value__ ;;
+        "gb2_site_status --profile") echo __value__ ;;
         "gb2_ds_verify --parallel") echo __value__ ;;
         "gb2_ds_verify --profile") echo __value__ ;;
         "gb2_ds_put -i"|"gb2_ds_put --input_dir") echo __files__ ;;
@@ -234,6 +261,10 @@ _gb2_values() {
         "gb2_mock_server --stall-seconds") echo __value__ ;;
         "gb2_mock_server --web-port") echo __value__ ;;
         "gb2_mock_server --public-url") echo __value__ ;;
+        "gb2_mock_server --ban-site") echo __value__ ;;
+        "gb2_mock_server --site-slots") echo __value__ ;;
+        "gb2_mock_server --cpu-normalization") echo __value__ ;;
+        "gb2_mock_server --fault") echo __value__ ;;
         "gb2_config add --diracx") echo __value__ ;;
         "gb2_config add --rucio") echo __value__ ;;
         "gb2_config add --rucio-auth") echo 'token userpass' ;;
@@ -244,6 +275,9 @@ _gb2_values() {
         "gb2_config add --login-secret-file") echo __value__ ;;
         "gb2_config add --group") echo __value__ ;;
         "gb2_config add --site") echo __value__ ;;
+        "gb2_config notify --webhook") echo __value__ ;;
+        "gb2_config notify --failure-rate") echo __value__ ;;
+        "gb2_config notify --profile") echo __value__ ;;
         "gb2_config server --profile") echo __value__ ;;
         "gb2_config site --profile") echo __value__ ;;
     esac
@@ -254,7 +288,7 @@ _gb2_complete() {
     local cmd="${COMP_WORDS[0]##*/}" first=1
     if [[ "$cmd" == gb2 ]]; then
         if (( COMP_CWORD == 1 )); then
-            COMPREPLY=( $(compgen -W "gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list ds_verify ds_put ds_cp check_quota ds_query_dataset ds_collection check_release web mock_server config" -- "$cur") )
+            COMPREPLY=( $(compgen -W "gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output job_peek job_info project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list site_status ds_verify ds_put ds_cp check_quota ds_query_dataset ds_collection check_release web mock_server config" -- "$cur") )
             return
         fi
         cmd="${COMP_WORDS[1]}"; [[ "$cmd" == gb2_* || "$cmd" == gbasf2 ]] || cmd="gb2_$cmd"; first=2
@@ -290,4 +324,4 @@ _gb2_complete() {
     fi
 }
 
-complete -o filenames -F _gb2_complete gbasf2 gb2_proxy_init gb2_proxy_info gb2_proxy_destroy gb2_job_status gb2_job_reschedule gb2_job_kill gb2_job_delete gb2_job_output gb2_project_summary gb2_project_analysis gb2_ds_list gb2_ds_search gb2_ds_get gb2_diagnostic gb2_ds_query_file gb2_ds_rep gb2_ds_rep_status gb2_ds_rm gb2_se_list gb2_ds_verify gb2_ds_put gb2_ds_cp gb2_check_quota gb2_ds_query_dataset gb2_ds_collection gb2_check_release gb2_web gb2_mock_server gb2_config gb2
+complete -o filenames -F _gb2_complete gbasf2 gb2_proxy_init gb2_proxy_info gb2_proxy_destroy gb2_job_status gb2_job_reschedule gb2_job_kill gb2_job_delete gb2_job_output gb2_job_peek gb2_job_info gb2_project_summary gb2_project_analysis gb2_ds_list gb2_ds_search gb2_ds_get gb2_diagnostic gb2_ds_query_file gb2_ds_rep gb2_ds_rep_status gb2_ds_rm gb2_se_list gb2_site_status gb2_ds_verify gb2_ds_put gb2_ds_cp gb2_check_quota gb2_ds_query_dataset gb2_ds_collection gb2_check_release gb2_web gb2_mock_server gb2_config gb2

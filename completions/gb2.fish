@@ -5,7 +5,7 @@ complete -c gbasf2 -s p -l project -r -d 'Project name: at most 32 letters, digi
 complete -c gbasf2 -s s -l release -l setting -r -d 'basf2 release, e.g'
 complete -c gbasf2 -s i -l input -r -d 'Input dataset(s), comma-separated'
 complete -c gbasf2 -l input_dslist -r -F -d 'File listing input LPNs, one per line'
-complete -c gbasf2 -s n -r -d 'Input files per job'
+complete -c gbasf2 -s n -r -d 'Input files per job; auto: sized from the scouts (see --job_hours)'
 complete -c gbasf2 -s f -l inputsandboxfiles -r -d 'Extra input-sandbox files (10 MB in all)'
 complete -c gbasf2 -l lfn_sandboxfiles -d 'Ship -f files as grid files (lifts the 10 MB limit)'
 complete -c gbasf2 -l input_datafiles -r -d 'Extra grid files to download next to the input'
@@ -23,7 +23,12 @@ complete -c gbasf2 -l basf2opt -r -d 'Extra basf2 arguments, e.g'
 complete -c gbasf2 -l repetition -r -d 'Jobs of an input-less project; with -i, runs of each input job'
 complete -c gbasf2 -l output_ds -r -d 'Output dataset LPN (default /belle/user/<you>/<project>)'
 complete -c gbasf2 -l noscout -d 'Do not run scout jobs first'
+complete -c gbasf2 -l scouts -r -d 'Scout jobs to run first (default: 2 for projects of 5 jobs or more)'
+complete -c gbasf2 -l scout_events -r -d 'Events each scout processes, at most'
+complete -c gbasf2 -l scout_local -d 'Run one scout on this machine first; show its forecast'
+complete -c gbasf2 -l job_hours -r -d 'Target job length for -n auto (default 4 hours)'
 complete -c gbasf2 -l resume -d 'Submit the missing jobs of an existing project'
+complete -c gbasf2 -l use_flagged_sites -d 'Keep the sites gb2_site_status flags in the plan'
 complete -c gbasf2 -l json -d 'Print JSON (stable keys, see README)'
 complete -c gbasf2 -l debug -d 'Show tracebacks on errors'
 complete -c gbasf2 -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
@@ -58,6 +63,8 @@ complete -c gb2_job_status -s u -l user -r -d 'Act on another user'"'"'s project
 complete -c gb2_job_status -l wait -d 'Follow live until every job is final'
 complete -c gb2_job_status -l interval -r -d 'Seconds between refreshes with --wait'
 complete -c gb2_job_status -l timeout -r -d 'Give up waiting after this many seconds'
+complete -c gb2_job_status -l auto_reschedule -r -d 'With --wait: retry failures that are worth it, at most N times per job'
+complete -c gb2_job_status -l notify -d 'With --wait: notify when the jobs end or fail too much (gb2_config notify)'
 complete -c gb2_job_status -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_job_status -l debug -d 'Show tracebacks on errors'
 complete -c gb2_job_status -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
@@ -72,6 +79,11 @@ complete -c gb2_job_reschedule -s f -l force -d 'Do not ask for confirmation'
 complete -c gb2_job_reschedule -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_job_reschedule -l debug -d 'Show tracebacks on errors'
 complete -c gb2_job_reschedule -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_job_reschedule -l cputime -r -d 'Run them again with this CPU time per job (minutes)'
+complete -c gb2_job_reschedule -l site -r -d 'Run them again only at these sites'
+complete -c gb2_job_reschedule -l banned_site -r -d 'Run them again, never at these sites'
+complete -c gb2_job_reschedule -l basf2opt -r -d 'Run them again with these basf2 options'
+complete -c gb2_job_reschedule -l cluster -r -d 'Only the jobs of this failure cluster (gb2_project_analysis --failures)'
 complete -c gb2_job_reschedule -s h -l help -d 'Show help'
 
 complete -c gb2_job_kill -f
@@ -102,10 +114,25 @@ complete -c gb2_job_output -s j -l jobid -r -d 'Job id(s)'
 complete -c gb2_job_output -s s -l status -r -d 'Only jobs in this status (e.g'
 complete -c gb2_job_output -s u -l user -r -d 'Act on another user'"'"'s projects (default: you)'
 complete -c gb2_job_output -l dir -r -F -d 'Where log/ goes (default: the current directory)'
+complete -c gb2_job_output -l attempt -r -d 'With -j: the logs of the job'"'"'s N-th attempt (1: the first run)'
 complete -c gb2_job_output -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_job_output -l debug -d 'Show tracebacks on errors'
 complete -c gb2_job_output -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
 complete -c gb2_job_output -s h -l help -d 'Show help'
+
+complete -c gb2_job_peek -f
+complete -c gb2_job_peek -s j -l jobid -r -d 'The job'
+complete -c gb2_job_peek -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_job_peek -l debug -d 'Show tracebacks on errors'
+complete -c gb2_job_peek -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_job_peek -s h -l help -d 'Show help'
+
+complete -c gb2_job_info -f
+complete -c gb2_job_info -s j -l jobid -r -d 'The job'
+complete -c gb2_job_info -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_job_info -l debug -d 'Show tracebacks on errors'
+complete -c gb2_job_info -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_job_info -s h -l help -d 'Show help'
 
 complete -c gb2_project_summary -f
 complete -c gb2_project_summary -s p -l project -r -d 'Project(s) to show'
@@ -113,6 +140,8 @@ complete -c gb2_project_summary -s u -l user -r -d 'Act on another user'"'"'s pr
 complete -c gb2_project_summary -l wait -d 'Follow live until every job is final'
 complete -c gb2_project_summary -l interval -r -d 'Seconds between refreshes with --wait'
 complete -c gb2_project_summary -l timeout -r -d 'Give up waiting after this many seconds'
+complete -c gb2_project_summary -l auto_reschedule -r -d 'With --wait: retry failures that are worth it, at most N times per job'
+complete -c gb2_project_summary -l notify -d 'With --wait: notify when the jobs end or fail too much (gb2_config notify)'
 complete -c gb2_project_summary -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_project_summary -l debug -d 'Show tracebacks on errors'
 complete -c gb2_project_summary -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
@@ -123,6 +152,7 @@ complete -c gb2_project_analysis -s p -l project -r -d 'Project(s)'
 complete -c gb2_project_analysis -s j -l jobid -r -d 'Job id(s)'
 complete -c gb2_project_analysis -s s -l status -r -d 'Only jobs in this status (e.g'
 complete -c gb2_project_analysis -s u -l user -r -d 'Act on another user'"'"'s projects (default: you)'
+complete -c gb2_project_analysis -l failures -d 'The failed jobs in clusters by cause and log signature'
 complete -c gb2_project_analysis -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_project_analysis -l debug -d 'Show tracebacks on errors'
 complete -c gb2_project_analysis -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
@@ -180,6 +210,8 @@ complete -c gb2_ds_get -s h -l help -d 'Show help'
 
 complete -c gb2_diagnostic -f
 complete -c gb2_diagnostic -l failed_job -r -d 'Explain why this job failed'
+complete -c gb2_diagnostic -l waiting_job -r -d 'Explain why this job waits'
+complete -c gb2_diagnostic -s p -l project -r -d 'The project'"'"'s failures in clusters, with what to do'
 complete -c gb2_diagnostic -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_diagnostic -l debug -d 'Show tracebacks on errors'
 complete -c gb2_diagnostic -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
@@ -219,6 +251,14 @@ complete -c gb2_se_list -l json -d 'Print JSON (stable keys, see README)'
 complete -c gb2_se_list -l debug -d 'Show tracebacks on errors'
 complete -c gb2_se_list -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
 complete -c gb2_se_list -s h -l help -d 'Show help'
+
+complete -c gb2_site_status -f
+complete -c gb2_site_status -l hours -r -d 'The window: jobs last updated in this many hours'
+complete -c gb2_site_status -l no_storage -d 'Only the sites'
+complete -c gb2_site_status -l json -d 'Print JSON (stable keys, see README)'
+complete -c gb2_site_status -l debug -d 'Show tracebacks on errors'
+complete -c gb2_site_status -l profile -r -d 'Profile to use (default: the active one; see gb2_config)'
+complete -c gb2_site_status -s h -l help -d 'Show help'
 
 complete -c gb2_ds_verify
 complete -c gb2_ds_verify -l prune_superseded -d 'Delete older reschedule generations found in the tree'
@@ -304,17 +344,23 @@ complete -c gb2_mock_server -l data-dir -r -F -d 'State directory (default: the 
 complete -c gb2_mock_server -l user -r -d 'A user (repeatable); the first one is approved by the device flow'
 complete -c gb2_mock_server -l workers -r -d 'Parallel job slots (default: cores)'
 complete -c gb2_mock_server -l no-engine -d 'Accept jobs without running them'
+complete -c gb2_mock_server -l no-scouting -d 'Hold no job for scout jobs, as a stock DiracX 0.7 (gb2 holds them itself then)'
 complete -c gb2_mock_server -l idle-timeout -r -d 'Stop after this many idle seconds (0: never)'
 complete -c gb2_mock_server -l heartbeat-seconds -r -d 'Seconds between a running job'"'"'s heartbeats (default 30)'
 complete -c gb2_mock_server -l stall-seconds -r -d 'A job silent this long is Stalled, and Failed after as long again (default 600)'
 complete -c gb2_mock_server -l web -d 'Also serve gb2_web'"'"'s view of the first user'"'"'s projects: its address, with its one-time key, is the second line of output'
 complete -c gb2_mock_server -l web-port -r -d 'Port of the --web view on 127.0.0.1 (0: any free port)'
 complete -c gb2_mock_server -l public-url -r -d 'Base URL of a proxy in front of this server: storage, sandbox and login URLs handed out through it carry it, so downloads go through the proxy too'
+complete -c gb2_mock_server -l ban-site -r -d 'Put a site in the site mask: jobs that can only run there wait'
+complete -c gb2_mock_server -l site-slots -r -d 'At most N jobs at once at SITE'
+complete -c gb2_mock_server -l cpu-normalization -r -d 'The workers'"'"' CPU normalisation factor: a job'"'"'s CPUTime allows CPUTime/F real seconds'
+complete -c gb2_mock_server -l fault -r -d 'Inject a fault at SITE: input (its workers cannot read input files), lost or lost:N (the worker of a job there dies; the first N jobs of each project)'
 complete -c gb2_mock_server -s h -l help -d 'Show help'
 
 complete -c gb2_config -f
 complete -c gb2_config -n __fish_use_subcommand -a add
 complete -c gb2_config -n __fish_use_subcommand -a gbasf2-setup
+complete -c gb2_config -n __fish_use_subcommand -a notify
 complete -c gb2_config -n __fish_use_subcommand -a remove
 complete -c gb2_config -n __fish_use_subcommand -a server
 complete -c gb2_config -n __fish_use_subcommand -a site
@@ -332,8 +378,12 @@ complete -c gb2_config -n '__fish_seen_subcommand_from add' -l login-secret-file
 complete -c gb2_config -n '__fish_seen_subcommand_from add' -l group -r -d option
 complete -c gb2_config -n '__fish_seen_subcommand_from add' -l site -r -d 'Your DIRAC site (e.g'
 complete -c gb2_config -n '__fish_seen_subcommand_from add' -l use -d 'Also make it the active profile'
+complete -c gb2_config -n '__fish_seen_subcommand_from notify' -l webhook -r -d 'The webhook URL (http or https)'
+complete -c gb2_config -n '__fish_seen_subcommand_from notify' -l failure-rate -r -d 'Notify when this fraction of the ended jobs has failed (default 0.2)'
+complete -c gb2_config -n '__fish_seen_subcommand_from notify' -l unset -d 'Forget the webhook'
+complete -c gb2_config -n '__fish_seen_subcommand_from notify' -l profile -r -d 'The profile (default: the active one)'
 complete -c gb2_config -n '__fish_seen_subcommand_from server' -l profile -r -d option
 complete -c gb2_config -n '__fish_seen_subcommand_from site' -l unset -d 'Forget the site (guess it again)'
 complete -c gb2_config -n '__fish_seen_subcommand_from site' -l profile -r -d 'The profile (default: the active one)'
 
-complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list ds_verify ds_put ds_cp check_quota ds_query_dataset ds_collection check_release web mock_server config'
+complete -c gb2 -f -n '__fish_use_subcommand' -a 'gbasf2 proxy_init proxy_info proxy_destroy job_status job_reschedule job_kill job_delete job_output job_peek job_info project_summary project_analysis ds_list ds_search ds_get diagnostic ds_query_file ds_rep ds_rep_status ds_rm se_list site_status ds_verify ds_put ds_cp check_quota ds_query_dataset ds_collection check_release web mock_server config'

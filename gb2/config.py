@@ -75,6 +75,11 @@ class Profile:
     #: the DIRAC site this machine belongs to (e.g. LCG.KEK.jp): replicas there are read
     #: first. None: guessed from the machine's domain name (see gb2.data.replica_order).
     site: str | None = None
+    #: ``--wait --notify``: a URL that gets a JSON POST when a project ends or fails too much
+    #: (a desktop notification is sent too where ``notify-send`` is available).
+    notify_webhook: str | None = None
+    #: ``--wait --notify``: notify once the failure rate of the ended jobs passes this.
+    notify_failure_rate: float = 0.2
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -104,6 +109,10 @@ class Profile:
         return None
 
     def validate(self) -> Profile:
+        if self.notify_webhook is not None and not str(self.notify_webhook).startswith(("http://", "https://")):
+            raise BadInput(f"profile {self.name}: notify_webhook must be an http(s) URL")
+        if not 0 < float(self.notify_failure_rate) <= 1:
+            raise BadInput(f"profile {self.name}: notify_failure_rate must be a fraction above 0, at most 1")
         if self.site is not None and not SITE_NAME_RE.match(str(self.site)):
             raise BadInput(f"profile {self.name}: invalid site {self.site!r} (a DIRAC site name such as LCG.KEK.jp)")
         if self.type not in PROFILE_TYPES:
@@ -131,7 +140,8 @@ def config_path() -> Path:
 
 #: Keys of a profile and their types; ``diracx``/``rucio`` (gb2_config add's flag names)
 #: are accepted for ``diracx_url``/``rucio_url``.
-KEY_TYPES: dict[str, type] = {key: str for key in REMOTE_KEYS} | {"type": str, "idle_timeout": int, "port": int}
+KEY_TYPES: dict[str, type] = {key: str for key in REMOTE_KEYS} | {"type": str, "idle_timeout": int, "port": int,
+                                                                   "notify_webhook": str, "notify_failure_rate": float}
 ALIASES = {"diracx": "diracx_url", "rucio": "rucio_url"}
 
 
@@ -144,8 +154,9 @@ def profile_from_yaml(path: Path, name: str, values: object) -> Profile:
     known = {k: v for k, v in values.items() if k in KEY_TYPES and v is not None}
     for key, value in known.items():
         expected = KEY_TYPES[key]
-        if not isinstance(value, expected) or isinstance(value, bool):
-            raise BadInput(f"{path}: profile {name}: {key} must be a {'number' if expected is int else 'text'}")
+        accepted = (int, float) if expected is float else expected
+        if not isinstance(value, accepted) or isinstance(value, bool):
+            raise BadInput(f"{path}: profile {name}: {key} must be a {'number' if expected in (int, float) else 'text'}")
     if "type" not in known and ("diracx_url" in known or "rucio_url" in known):
         known["type"] = "remote"
     extra = {k: v for k, v in values.items() if k not in known and k not in KEY_TYPES}

@@ -76,6 +76,10 @@ class RequestRefused(Gb2Error):
     exit_code = ExitCode.REFUSED
 
 
+class NotOffered(RequestRefused):
+    """The server has no way to do this (e.g. DiracX 0.7 cannot read a job's JDL back)."""
+
+
 class OperationFailed(Gb2Error):
     """The request went through but the outcome is a failure (e.g. some files not verified)."""
 

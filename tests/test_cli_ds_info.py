@@ -79,7 +79,7 @@ def test_my_collections(grid, tmp_path, monkeypatch):
     listed = grid.run("gb2_ds_search", "collection", "--list_datasets", mine, "--json").json()["datasets"]
     assert listed == sorted([UUBAR, CHARGED])
     assert "my uubar and charged" in grid.run("gb2_ds_search", "collection", "--get_metadata", mine).out
-    ids = submit(grid, "fromcoll", EXAMPLES / "ntuple_analysis.py", "-i", mine)
+    ids = submit(grid, "fromcoll", EXAMPLES / "ntuple_analysis.py", "-i", mine, "--noscout")
     assert len(ids) == 6 and grid.wait_project("fromcoll") == {"Done": 6}
     removed = grid.run("gb2_ds_collection", "remove", "mine", UUBAR, "--json").json()
     assert removed["changed"] == [UUBAR] and removed["datasets"] == [CHARGED]

@@ -157,14 +157,15 @@ def test_umbrella(grid):
 
 def test_mock_server_for_ci_smoke_tests(tmp_path):
     proc = subprocess.Popen([BIN / "gb2_mock_server", "--port", "0", "--data-dir", tmp_path / "grid", "--user", "ci",
-                             "--user", "ci2"],
+                             "--user", "ci2", "--no-scouting"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         url = proc.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:")
         assert httpx.get(f"{url}/.well-known/openid-configuration").json()["issuer"] == url
-        meta = httpx.get(f"{url}/.well-known/dirac-metadata").json()["virtual_organizations"]["belle"]
-        assert meta["default_group"] == "belle"
+        document = httpx.get(f"{url}/.well-known/dirac-metadata").json()
+        assert document["virtual_organizations"]["belle"]["default_group"] == "belle"
+        assert document["gb2"] == {"scouting": False}  # like a stock DiracX: gbasf2 holds scouted jobs itself
         # The documented way in: a profile that knows the server's login secret file.
         secret = tmp_path / "grid" / "keys" / "login-secret"
         env = {**os.environ}
@@ -219,7 +220,8 @@ def test_bash_completion_completes_options(tmp_path):
     assert set(complete("gb2_job_status", "--st")) == {"--status"}
     assert {"--project", "--priority"} <= set(complete("gbasf2", "--pr"))
     assert complete("gbasf2", "--input_grouping", "s") == ["site", "size"]
-    assert sorted(complete("gb2", "job_")) == ["job_delete", "job_kill", "job_output", "job_reschedule", "job_status"]
+    assert sorted(complete("gb2", "job_")) == ["job_delete", "job_info", "job_kill", "job_output", "job_peek",
+                                             "job_reschedule", "job_status"]
     assert "--failed_lfns" in complete("gb2", "ds_get", "--f")
     assert set(complete("gb2_config", "")) >= {"use", "add", "remove", "server"}
     assert "complete -o filenames -F _gb2_complete gbasf2" in script.read_text()

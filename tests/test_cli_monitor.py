@@ -7,7 +7,7 @@ import re
 from tests.cli import EXAMPLES, UUBAR, failing_steering, finished_good_and_bad, submit
 
 NTUPLE = str(EXAMPLES / "ntuple_analysis.py")
-SUMMARY_KEYS = ["Completed", "Deleted", "Done", "Failed", "Killed", "Running", "Stalled", "Waiting"]
+SUMMARY_KEYS = ["Completed", "Deleted", "Done", "Failed", "Killed", "Running", "Scouting", "Stalled", "Waiting"]
 
 
 
@@ -27,7 +27,7 @@ def test_job_status_printout_and_summary_line(grid, tmp_path):
     assert "Done   Execution Complete" in rows[ok[0]] or re.search(r"Done\s+Execution Complete\s+Done", rows[ok[0]])
     assert re.search(r"Failed\s+Application Finished With Errors\s+basf2 failed \(exit status 1\)", rows[bad[0]])
     assert lines[7] == "--- Summary of Selected Jobs ---"
-    assert lines[8] == "Completed:0 Deleted:0 Done:3 Failed:1 Killed:0 Running:0 Stalled:0 Waiting:0"
+    assert lines[8] == "Completed:0 Deleted:0 Done:3 Failed:1 Killed:0 Running:0 Scouting:0 Stalled:0 Waiting:0"
     assert [kv.split(":")[0] for kv in lines[8].split()] == SUMMARY_KEYS
 
 
@@ -83,16 +83,17 @@ def test_project_summary(grid, tmp_path):
     r = grid.run("gb2_project_summary")
     assert r.code == 0, r.err
     lines = r.out.splitlines()
-    assert lines[0].split() == ["Project", "Owner", "Status", "Done", "Fail", "Run", "Wait", "Submission",
+    assert lines[0].split() == ["Project", "Owner", "Status", "Done", "Fail", "Run", "Wait", "Scout", "Submission",
                                 "Time(UTC)", "Duration"]  # fmt: skip
     rows = {line.split()[0]: line.split() for line in lines[2:]}
-    assert rows["psA"][:7] == ["psA", "alice", "Done", "3", "0", "0", "0"]
-    assert rows["psB"][:7] == ["psB", "alice", "Failed", "0", "1", "0", "0"]
+    assert rows["psA"][:8] == ["psA", "alice", "Done", "3", "0", "0", "0", "0"]
+    assert rows["psB"][:8] == ["psB", "alice", "Failed", "0", "1", "0", "0", "0"]
     assert re.fullmatch(r"\d\d:\d\d:\d\d", rows["psA"][-1])
     data = grid.run("gb2_project_summary", "-p", "psA", "--json").json()["projects"]
     assert [p["project"] for p in data] == ["psA"]
-    assert set(data[0]) == {"project", "owner", "status", "jobs", "done", "failed", "running", "waiting", "counts",
-                            "submitted", "last_update", "duration"}  # fmt: skip
+    assert set(data[0]) == {"project", "owner", "status", "jobs", "done", "failed", "running", "waiting", "scouting",
+                            "counts", "submitted", "last_update", "duration", "scouts"}  # fmt: skip
+    assert data[0]["scouts"] is None  # 3 jobs: no scouts
     missing = grid.run("gb2_project_summary", "-p", "nothing_here")
     assert missing.code == 5 and missing.out == "" and missing.err.count("\n") == 1
     assert "no project nothing_here of alice" in missing.err

@@ -69,7 +69,7 @@ def test_repetition_with_inputs_runs_each_input_job_n_times(grid):
     plan = grid.run("gbasf2", NTUPLE, "-p", "rep", "-s", RELEASE, "-i", UUBAR, "--repetition", "2", "--dryrun",
                     "--json").json()  # fmt: skip
     assert plan["jobs"] == 6 and plan["input_files"] == 6  # 3 input files x 2
-    job_ids = submit(grid, "rep", NTUPLE, "-i", UUBAR, "--repetition", "2")
+    job_ids = submit(grid, "rep", NTUPLE, "-i", UUBAR, "--repetition", "2", "--noscout")
     assert len(job_ids) == 6
     assert grid.wait_project("rep") == {"Done": 6}
     arguments = arguments_of(grid, "rep")
@@ -183,7 +183,7 @@ def test_received_jobs_are_named_under_the_summary_keys(server_factory, capsys):
     submit(grid, "recv", NTUPLE, "-i", UUBAR)
     r = grid.run("gb2_job_status", "-p", "recv")
     lines = r.out.splitlines()
-    assert lines[-2] == "Completed:0 Deleted:0 Done:0 Failed:0 Killed:0 Running:0 Stalled:0 Waiting:3"
+    assert lines[-2] == "Completed:0 Deleted:0 Done:0 Failed:0 Killed:0 Running:0 Scouting:0 Stalled:0 Waiting:3"
     assert lines[-1] == "Also: Received:3 (in Waiting)"
     assert grid.run("gb2_job_status", "-p", "recv", "--json").json()["statuses"] == {"Received": 3}
 

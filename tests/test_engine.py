@@ -199,3 +199,20 @@ def test_running_many_jobs_opens_no_database_connection_per_job(grid, alice: Dir
         time.sleep(0.05)
     assert grid.state.db.execute("SELECT COUNT(*) FROM engine_slots")[0][0] == 0
     assert open_database_files() - before < 10
+
+
+def test_jobs_naming_scouts_wait_in_scouting_and_only_for_their_owners_scouts(grid, alice, tmp_path):
+    """The optimiser holds a job whose JDL names scout jobs (ScoutJobIDs) in Scouting; the scout
+    agent releases it when they are Done. Another user's job cannot be one's scout."""
+    sb = script_sandbox(alice, tmp_path, "sleep 1\necho scouted\n")
+    scout = alice.submit_jdl([jdl("s", "eng", executable="run.sh", arguments="", InputSandbox=[sb])])[0]["JobID"]
+    held = alice.submit_jdl([jdl("p", "eng", executable="/bin/echo", ScoutJobIDs=[scout])])[0]["JobID"]
+    assert wait_for(alice, [held], {"Scouting"})[held]["MinorStatus"] == "Waiting for Scout Job Completion"
+    assert wait_for(alice, [scout], {"Done"})
+    assert wait_for(alice, [held], {"Done"})
+    steps = [s for s, _ in history(alice, held)]
+    assert steps.index("Scouting") < steps.index("Waiting") < steps.index("Running")
+    bob = login(grid, "bob", tmp_path)
+    theirs = bob.submit_jdl([jdl("b", "eng", executable="/bin/echo", ScoutJobIDs=[scout])])[0]["JobID"]
+    row = wait_for(bob, [theirs], {"Failed"})[theirs]
+    assert row["MinorStatus"] == f"Scout job {scout} failed" and "no such scout job" in row["ApplicationStatus"]

@@ -4,7 +4,7 @@ the library calls behind the web view, from Python against the embedded grid."""
 from __future__ import annotations
 
 from gb2.client.diracx import DiracX
-from gb2.jobs.causes import cause_groups, group_job_ids
+from gb2.jobs.clusters import failure_clusters
 from gb2.jobs.history import attempts, job_history
 from gb2.jobs.status import Selection, counts_by
 from gb2.jobs.timeline import project_timeline
@@ -27,7 +27,7 @@ def test_history_splits_into_attempts_at_a_reschedule(grid, tmp_path):
     assert job_history(dx, 999_999) == []
 
 
-def test_timeline_causes_and_sites_of_finished_projects(grid, tmp_path):
+def test_timeline_clusters_and_sites_of_finished_projects(grid, tmp_path):
     ok, bad = finished_good_and_bad(grid, tmp_path, "tl_ok", "tl_bad")
     dx = grid.dx
     timeline = project_timeline(dx, Selection("alice", projects=("tl_ok",)), points=40)
@@ -41,11 +41,11 @@ def test_timeline_causes_and_sites_of_finished_projects(grid, tmp_path):
     assert failed.counts["Failed"][-1] == 1 and failed.counts["Done"][-1] == 0
     assert project_timeline(dx, Selection("alice", projects=("nothing",))).empty
 
-    [group] = cause_groups(dx, Selection("alice", projects=("tl_bad",)))
-    assert (group.cause, group.count, group.examples, group.worth_retrying) == ("analysis", 1, bad, False)
-    assert dict(group.reasons) == {"Failed: Application Finished With Errors": 1}
-    assert group_job_ids(dx, Selection("alice", projects=("tl_bad",)), group) == bad
-    assert cause_groups(dx, Selection("alice", projects=("tl_ok",))) == []
+    [group] = failure_clusters(dx, Selection("alice", projects=("tl_bad",)), user="alice").clusters
+    assert (group.cause, group.count, group.examples, group.deterministic) == ("analysis", 1, bad, True)
+    assert group.signature.lines == ("RuntimeError: broken analysis",) and group.signature.exit_code == 1
+    assert group.command == ["gb2_diagnostic", "--failed_job", str(bad[0])]
+    assert failure_clusters(dx, Selection("alice", projects=("tl_ok",))).clusters == []
 
     sites = counts_by(dx, Selection("alice", projects=("tl_ok",)), "Site")
     assert sum(n for per in sites.values() for n in per.values()) == 3

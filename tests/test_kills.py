@@ -58,7 +58,7 @@ def test_kill_gbasf2_mid_submission_then_resume(server_factory, tmp_path):
         srv, dx = logged_in_behind(server_factory, proxy, run_engine=False, max_jobs_per_submission=20)
         steering = tmp_path / "quick.py"
         steering.write_text("import basf2\n")
-        argv = ("gbasf2", str(steering), "-p", "killed", "-s", RELEASE, "--repetition", "200", "--force")
+        argv = ("gbasf2", str(steering), "-p", "killed", "-s", RELEASE, "--repetition", "200", "--force", "--noscout")
         proc = tool(*argv)
         wait_until(lambda: sum(e.route == "POST /api/jobs/jdl" for e in proxy.stats.events) >= 2)
         time.sleep(0.3)

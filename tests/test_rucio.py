@@ -269,9 +269,11 @@ def test_rse_listing_usage_and_pfns(server, alice: RucioClient) -> None:
             alice.list_rses(bad)
         assert exception_class(err.value) == "InvalidRSEExpression"
     kek = [ds for ds in SAMPLE_DATASETS if "KEK-DATA-SE" in ds.rses]
-    (usage,) = alice.rse_usage("KEK-DATA-SE")
+    usage, storage = alice.rse_usage("KEK-DATA-SE")  # what Rucio counts, and what the storage reports
     expected = [f for ds in kek for f in alice.list_files(*alice.did(ds.lpn))]
     assert usage["files"] == len(expected) and usage["used"] == sum(f["bytes"] for f in expected)
+    assert (storage["source"], storage["used"], storage["total"]) == ("storage", usage["used"], 10**15)
+    assert storage["free"] == storage["total"] - storage["used"]
     assert alice.rse_usage("DESY-TMP-SE")[0]["files"] == 0
     port = httpx.URL(server.url).port
     http = next(p for p in alice.get_protocols("KEK-TMP-DISK-SE") if p["scheme"] == "http")

@@ -81,7 +81,7 @@ def test_project_and_job_pages(grid, tmp_path):
         assert all(f'data-job="{j}"' in page for j in ok)
 
         failed = client.get("/p/pgbad").text
-        assert 'data-cluster="analysis"' in failed and "fix the steering file" in failed
+        assert 'data-cluster="analysis-' in failed and "fix the steering file" in failed
         assert f'href="/j/{bad[0]}"' in failed
         assert "Reschedule these" not in failed  # an analysis error would fail again: not offered
         assert "No output yet" in failed or "0 files" in failed

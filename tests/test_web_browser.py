@@ -200,7 +200,7 @@ def test_reschedule_and_kill_from_the_page(grid, browser, tmp_path):
         statuses = grid.run("gb2_job_status", "-p", "to_kill", "--json").json()
         assert statuses["summary"]["Killed"] == 2
         page.reload()
-        cluster = page.locator('[data-cluster="killed"]')
+        cluster = page.locator('[data-cluster^="killed-"]')
         assert "2 jobs" in cluster.inner_text()
         cluster.locator("text=Reschedule these").click()
         assert "2 jobs will be rescheduled" in page.inner_text(".confirm-count")

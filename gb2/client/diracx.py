@@ -22,6 +22,7 @@ from gb2.errors import (
     AuthError,
     BadInput,
     NotLoggedIn,
+    NotOffered,
     RequestRefused,
     ServerUnreachable,
     TokenExpired,
@@ -350,6 +351,38 @@ class DiracX:
             for row in self.iter_search(["JobID", "LoggingInfo"], condition, per_page=len(chunk)):
                 history[int(row["JobID"])] = list(row.get("LoggingInfo") or [])
         return history
+
+    def job_jdls(self, job_ids: Iterable[int]) -> dict[int, str]:
+        """Each job's JDL, as DIRAC's JobMonitoring gives it. gb2's server answers the ``JDL``
+        search pseudo-parameter; DiracX 0.7 has no way to read a JDL back (:class:`NotOffered`)."""
+        rows = self._pseudo(job_ids, "JDL", "JDL")
+        return {job: str(row["JDL"]) for job, row in rows.items() if row.get("JDL")}
+
+    def job_parameters(self, job_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+        """Each job's parameters (what heartbeats and metadata set, e.g. ``StandardOutput``): the
+        ``JobParameters`` pseudo-parameter of gb2's server; DiracX 0.7 stores them but cannot
+        give them back (:class:`NotOffered`)."""
+        rows = self._pseudo(job_ids, "JobParameters", "parameters")
+        return {job: dict(row.get("JobParameters") or {}) for job, row in rows.items()}
+
+    def _pseudo(self, job_ids: Iterable[int], name: str, what: str) -> dict[int, dict[str, Any]]:
+        ids = sorted({int(j) for j in job_ids})
+        out: dict[int, dict[str, Any]] = {}
+        try:
+            for start in range(0, len(ids), 1000):
+                condition = [{"parameter": "JobID", "operator": "in", "values": ids[start : start + 1000]}]
+                for row in self.iter_search(["JobID", name], condition, per_page=1000):
+                    out[int(row["JobID"])] = row
+        except RequestRefused as exc:
+            if exc.status_code == 400 and "nrecognised parameter" in str(exc):
+                raise NotOffered(f"this DiracX server cannot give a job's {what} back (DiracX 0.7 keeps them "
+                                 "but has no route to read them)", status_code=400) from None  # fmt: skip
+            raise
+        return out
+
+    def site_mask(self) -> dict[str, dict[str, Any]]:
+        """``GET /api/rss/site``: each site's status, ``{"all": {"allowed": bool, "reason"|"warnings"}}``."""
+        return self._call("GET", "/api/rss/site", idempotent=True).json()
 
     def summary(self, grouping: list[str], search: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
         body = {"grouping": grouping, "search": search or []}

@@ -5,6 +5,12 @@ One scheduler thread makes passes over the job database:
 1. confirms bulk (parametric) submissions: Submitting -> Received;
 2. optimises: Received -> Checking (JobSanity: JDL, input sandbox; Input Data
    Resolution: replicas, candidate sites) -> Waiting, or Failed with the reason;
+   a job whose JDL names scout jobs (``ScoutJobIDs``) goes to Scouting instead
+   (minor status "Waiting for Scout Job Completion", the scout ids in its job
+   parameters) until its scouts end, as BelleDIRAC's scouting optimiser does;
+2b. the scout agent releases the jobs of scouts that are all Done (Scouting ->
+   Checking -> Waiting) and fails those of a scout that failed (``Scout job <id>
+   failed``, with the scout's application status), so none of them ever runs;
 3. matches Waiting jobs to free slots (priority first), picks a candidate site
    and hands each to a :class:`~gb2.engine.runner.JobRunner` thread;
 4. watches: stops payloads whose job was killed, deleted or rescheduled; marks
@@ -20,8 +26,6 @@ engine are ended by its reaper (:mod:`gb2.engine.reaper`).
 from __future__ import annotations
 
 import logging
-import shlex
-import shutil
 import threading
 import time
 import uuid
@@ -29,20 +33,25 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from gb2.engine.basf2helper import basf2_command
 from gb2.engine.reaper import Reaper
 from gb2.engine.runner import JobRunner, JobSpec
 from gb2.jobs import jdl
 from gb2.jobs.states import (
     CHECKING,
     COMPLETING,
+    DONE,
     FAILED,
+    FINAL_STATES,
     MATCHED,
     RECEIVED,
     RUNNING,
+    SCOUTING,
     STALLED,
     SUBMITTING,
     WAITING,
     Minor,
+    scout_failed,
 )
 from gb2.server import topology
 from gb2.server.diracx.jobdb import JobDB, format_ts
@@ -56,8 +65,9 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS engine_jobs (
     JobID INTEGER PRIMARY KEY,
     Candidates TEXT NOT NULL,          -- comma-separated candidate sites
-    HoldFor TEXT                       -- reserved: job ids this job waits for (scouts)
+    HoldFor TEXT                       -- the scout job ids this job waits for (comma-separated)
 );
+CREATE INDEX IF NOT EXISTS engine_jobs_hold ON engine_jobs(HoldFor);
 CREATE TABLE IF NOT EXISTS engine_slots (
     JobID INTEGER PRIMARY KEY,
     EngineID TEXT NOT NULL,
@@ -66,19 +76,10 @@ CREATE TABLE IF NOT EXISTS engine_slots (
 """
 
 BATCH = 500
+#: Waiting jobs looked at beyond the free slots, so that jobs whose sites are banned or
+#: full do not keep the others from starting.
+DISPATCH_LOOKAHEAD = 200
 _ACTIVE = (MATCHED, RUNNING, COMPLETING, STALLED)
-
-
-def basf2_command(configured: str | None) -> list[str]:
-    """The basf2 to run: configured, else ``basf2`` on PATH, else gb2's stand-in."""
-    if configured:
-        return shlex.split(configured)
-    found = shutil.which("basf2")
-    if found:
-        return [found]
-    from gb2.standin import command
-
-    return command()
 
 
 class Engine:
@@ -97,6 +98,7 @@ class Engine:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._last_watch = 0.0
+        self._faults_used: Counter[tuple[str, str]] = Counter()
         self.reaper: Reaper | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -149,8 +151,8 @@ class Engine:
         if self.running_jobs:
             return True
         rows = self.db.execute(
-            "SELECT 1 FROM jobs WHERE Status IN (?,?,?,?,?,?) LIMIT 1",
-            (SUBMITTING, RECEIVED, CHECKING, WAITING, MATCHED, RUNNING),
+            "SELECT 1 FROM jobs WHERE Status IN (?,?,?,?,?,?,?) LIMIT 1",
+            (SUBMITTING, RECEIVED, CHECKING, SCOUTING, WAITING, MATCHED, RUNNING),
         )
         return bool(rows)
 
@@ -167,6 +169,7 @@ class Engine:
         self._free_slots()
         self._confirm_bulk()
         self._optimise()
+        self._scout_agent()
         self._dispatch()
         self._watch()
 
@@ -220,32 +223,129 @@ class Engine:
             if not sites:
                 failures[job_id] = (Minor.NO_CANDIDATE_SITES, "Unknown")
                 continue
-            candidates[job_id] = sites
+            # A platform no site offers is not an error DIRAC's optimisers see: such a job
+            # waits in its task queue for a worker that never comes (an empty list here).
+            candidates[job_id] = [s for s in sites if platform_matches(ad, s)]
             if sandboxes is not None:
                 for entry in ad.strings("InputSandbox"):
                     if entry.startswith("SB:"):
                         sandboxes.assign(job_id, entry, "Input")
+        holds = self._scout_holds(parsed, candidates, failures)
         now = datetime.now(timezone.utc)
         checking, waiting = format_ts(now), format_ts(now + timedelta(microseconds=1))
+        sanity = {"Status": CHECKING, "MinorStatus": Minor.JOB_SANITY, "Source": "JobSanity"}
         changes: dict[int, dict[str, dict[str, Any]]] = {}
         for job_id in candidates:
-            changes[job_id] = {
-                checking: {"Status": CHECKING, "MinorStatus": Minor.JOB_SANITY, "Source": "JobSanity"},
-                waiting: {"Status": WAITING, "MinorStatus": Minor.PILOT_AGENT_SUBMISSION, "Source": "JobScheduling"},
-            }
+            if job_id in holds:
+                then = {"Status": SCOUTING, "MinorStatus": Minor.SCOUT_WAIT, "Source": "JobScouting"}
+            else:
+                then = {"Status": WAITING, "MinorStatus": Minor.PILOT_AGENT_SUBMISSION, "Source": "JobScheduling"}
+            changes[job_id] = {checking: dict(sanity), waiting: then}
         for job_id, (minor, app) in failures.items():
             changes[job_id] = {
-                checking: {"Status": CHECKING, "MinorStatus": Minor.JOB_SANITY, "Source": "JobSanity"},
+                checking: dict(sanity),
                 waiting: {"Status": FAILED, "MinorStatus": minor, "ApplicationStatus": app, "Source": "Optimizer"},
             }
         with self.db.write() as c:
             c.executemany(
-                "INSERT OR REPLACE INTO engine_jobs (JobID, Candidates) VALUES (?,?)",
-                [(j, ",".join(s)) for j, s in candidates.items()],
+                "INSERT OR REPLACE INTO engine_jobs (JobID, Candidates, HoldFor) VALUES (?,?,?)",
+                [(j, ",".join(s), holds.get(j)) for j, s in candidates.items()],
             )
+        if holds:
+            self.jobs.set_metadata({j: {"ScoutJobIDs": ids} for j, ids in holds.items()})
         self.jobs.set_statuses(changes)
         if candidates:
             self._wake.set()
+
+    # -- 2b. scouting ---------------------------------------------------------------------
+    def _scout_statuses(self, scout_ids: set[int]) -> dict[int, Any]:
+        found: dict[int, Any] = {}
+        ids = sorted(scout_ids)
+        for first in range(0, len(ids), 900):
+            chunk = ids[first : first + 900]
+            marks = ",".join("?" * len(chunk))
+            for r in self.db.execute(f"SELECT JobID, Owner, Status, ApplicationStatus FROM jobs WHERE JobID IN ({marks})",
+                                     chunk):  # fmt: skip
+                found[r["JobID"]] = r
+        return found
+
+    @staticmethod
+    def _scout_verdict(ids: list[int], statuses: dict[int, Any], owner: str) -> tuple[str, tuple[str, str] | None]:
+        """("passed" | "failed" | "waiting", the failure's (minor, application) status). Only the
+        owner's own jobs can be its scouts."""
+        for scout in ids:
+            row = statuses.get(scout)
+            if row is None or row["Owner"] != owner:
+                return "failed", (scout_failed(scout), "Unknown: no such scout job of this owner")
+            if row["Status"] in FINAL_STATES and row["Status"] != DONE:
+                return "failed", (scout_failed(scout), f"{row['Status']}: {row['ApplicationStatus']}"[:250])
+        if all(statuses[s]["Status"] == DONE for s in ids):
+            return "passed", None
+        return "waiting", None
+
+    def _scout_holds(self, parsed: dict[int, jdl.ClassAd], candidates: dict[int, list[str]],
+                     failures: dict[int, tuple[str, str]]) -> dict[int, str]:  # fmt: skip
+        """Jobs that must wait for their scouts (job id -> scout ids); those whose scouts
+        already failed join ``failures``, those whose scouts all passed go on at once."""
+        wanted: dict[int, list[int]] = {}
+        for job_id in candidates:
+            values = parsed[job_id].strings("ScoutJobIDs")
+            ids = [int(v) for v in values if str(v).strip().isdigit()]
+            if ids:
+                wanted[job_id] = ids
+        if not wanted:
+            return {}
+        statuses = self._scout_statuses({i for ids in wanted.values() for i in ids} | set(wanted))
+        holds: dict[int, str] = {}
+        for job_id, ids in wanted.items():
+            verdict, failure = self._scout_verdict(ids, statuses, statuses[job_id]["Owner"])
+            if verdict == "failed" and failure is not None:
+                failures[job_id] = failure
+                candidates.pop(job_id)
+            elif verdict == "waiting":
+                holds[job_id] = ",".join(map(str, ids))
+        return holds
+
+    def _scout_agent(self) -> None:
+        """Release the jobs whose scouts all passed; fail those whose scout failed."""
+        groups = {(r[0], r[1]) for r in self.db.execute(
+            "SELECT DISTINCT e.HoldFor, j.Owner FROM engine_jobs e JOIN jobs j USING (JobID)"
+            " WHERE e.HoldFor IS NOT NULL AND j.Status=?", (SCOUTING,))}  # fmt: skip
+        if not groups:
+            return
+        parsed = {g: [int(v) for v in g[0].split(",") if v.isdigit()] for g in groups}
+        statuses = self._scout_statuses({i for ids in parsed.values() for i in ids})
+        budget = BATCH * 4
+        for (group, owner), ids in parsed.items():
+            verdict, failure = self._scout_verdict(ids, statuses, owner)
+            if verdict == "waiting":
+                continue
+            rows = self.db.execute(
+                "SELECT e.JobID FROM engine_jobs e JOIN jobs j USING (JobID) WHERE e.HoldFor=? AND j.Owner=?"
+                " AND j.Status=? LIMIT ?", (group, owner, SCOUTING, budget))  # fmt: skip
+            job_ids = [r[0] for r in rows]
+            if not job_ids:
+                continue
+            now = datetime.now(timezone.utc)
+            first, second = format_ts(now), format_ts(now + timedelta(microseconds=1))
+            if verdict == "passed":
+                update = {first: {"Status": CHECKING, "MinorStatus": Minor.JOB_SANITY, "Source": "JobScouting"},
+                          second: {"Status": WAITING, "MinorStatus": Minor.PILOT_AGENT_SUBMISSION,
+                                   "Source": "JobScheduling"}}  # fmt: skip
+            else:
+                assert failure is not None
+                update = {first: {"Status": FAILED, "MinorStatus": failure[0], "ApplicationStatus": failure[1],
+                                  "Source": "JobScouting"}}  # fmt: skip
+            marks = ",".join("?" * len(job_ids))
+            with self.db.write() as c:
+                c.execute(f"UPDATE engine_jobs SET HoldFor=NULL WHERE JobID IN ({marks})", job_ids)
+            self.jobs.set_statuses({j: {ts: dict(u) for ts, u in update.items()} for j in job_ids})
+            log.info("scouts %s %s: %d jobs %s", group, verdict, len(job_ids),
+                     "released" if verdict == "passed" else "failed")  # fmt: skip
+            budget -= len(job_ids)
+            self._wake.set()
+            if budget <= 0:
+                return
 
     # -- 3. matching ------------------------------------------------------------------
     def _dispatch(self) -> None:
@@ -257,11 +357,16 @@ class Engine:
         rows = self.db.execute(
             "SELECT j.JobID, j.Owner, j.OwnerGroup, j.VO, j.JobGroup, j.JobName, j.RescheduleCounter,"
             " e.Candidates, d.JDL FROM jobs j JOIN engine_jobs e USING (JobID) JOIN job_jdls d USING (JobID)"
-            " WHERE j.Status=? AND e.HoldFor IS NULL ORDER BY j.UserPriority DESC, j.JobID LIMIT ?",
-            (WAITING, free),
+            " WHERE j.Status=? AND e.HoldFor IS NULL AND e.Candidates != ''"
+            " ORDER BY j.UserPriority DESC, j.JobID LIMIT ?",
+            (WAITING, free + DISPATCH_LOOKAHEAD),
         )
         for r in rows:
-            candidates = r["Candidates"].split(",")
+            if free <= 0:
+                break
+            candidates = [s for s in r["Candidates"].split(",") if self._site_open(s, site_load)]
+            if not candidates:
+                continue  # its sites are banned or full: it waits
             site = min(candidates, key=lambda s: (site_load[s], candidates.index(s)))
             result = self.jobs.set_statuses(
                 {r["JobID"]: {format_ts(datetime.now(timezone.utc)): {
@@ -271,7 +376,28 @@ class Engine:
             if result["success"].get(str(r["JobID"]), {}).get("Status") != MATCHED:
                 continue  # killed or deleted meanwhile
             site_load[site] += 1
+            free -= 1
             self._start_runner(r, site)
+
+    def _site_open(self, site: str, load: Counter[str]) -> bool:
+        """Whether a job may start at ``site`` now: not in the site mask, a free slot there."""
+        if site in self.settings.banned_sites:
+            return False
+        slots = self.settings.site_slots.get(site)
+        return slots is None or load[site] < slots
+
+    def _fault_for(self, site: str, project: str) -> str | None:
+        """The fault injected into the next job at ``site`` (``lost:N``: the first N jobs of each project)."""
+        fault = self.settings.worker_faults.get(site)
+        if not fault:
+            return None
+        kind, _, limit = fault.partition(":")
+        if limit:
+            with self._lock:
+                self._faults_used[(site, project)] += 1
+                if self._faults_used[(site, project)] > int(limit):
+                    return None
+        return kind
 
     def _start_runner(self, row: Any, site_name: str) -> None:
         user = self.settings.user(row["Owner"])
@@ -294,6 +420,8 @@ class Engine:
             jdl_text=row["JDL"],
             output_se=site.output_se if site else topology.SITES[0].output_se,
             local_ses=site.local_ses if site else (),
+            cpu_factor=self.settings.cpu_normalization,
+            fault=self._fault_for(site_name, row["JobGroup"]),
         )
         runner = JobRunner(
             spec,
@@ -308,6 +436,9 @@ class Engine:
         )
         with self.db.write() as c:
             c.execute("INSERT OR REPLACE INTO engine_slots VALUES (?,?,?)", (spec.job_id, self.id, time.time()))
+            # A command left for an earlier attempt (the Kill a reschedule sends to a payload that
+            # may still run) must not stop this one: the new attempt starts with none pending.
+            c.execute("UPDATE job_commands SET Status='Obsolete' WHERE JobID=? AND Status='Received'", (spec.job_id,))
         with self._lock:
             self._runners[spec.job_id] = runner
         runner.start()
@@ -373,6 +504,13 @@ class Engine:
         quiet = [r[0] for r in rows if r[0] not in ours]
         if quiet:
             self.jobs.set_status_now(quiet, status, minor, source=source, force=force)
+
+
+def platform_matches(ad: jdl.ClassAd, site_name: str) -> bool:
+    """A JDL's ``Platform`` (if any, and not ANY) is the site's workers' platform."""
+    wanted = {p for p in ad.strings("Platform") if p.upper() != "ANY"}
+    site = topology.site(site_name)
+    return not wanted or (site is not None and site.platform in wanted)
 
 
 def candidate_sites(ad: jdl.ClassAd, replica_ses: list[list[str]]) -> list[str]:

@@ -58,6 +58,8 @@ def fetch_inputs(runner: JobRunner, lfns: list[str], *, link: bool) -> list[dict
         errors = []
         for pfn, is_local in candidate_pfns(replica, runner.spec.local_ses, order):
             try:
+                if runner.spec.fault == "input":  # injected: this worker cannot read its input
+                    raise OperationFailed(f"cannot read {pfn}: [Errno 5] Input/output error")
                 fetch(pfn, dest, size=replica.get("bytes"), adler32=replica.get("adler32"), headers=headers,
                       link=link and is_local)  # fmt: skip
                 break

@@ -15,6 +15,7 @@ from __future__ import annotations
 import glob
 import json
 import logging
+import math
 import os
 import shlex
 import shutil
@@ -42,6 +43,10 @@ SOFTWARE_AREA = Path(__file__).with_name("software")
 TOKEN_FILE = ".gb2_job_token"
 RESULT_FILE = ".gb2_wrapper_result.json"
 JOB_INFO = "job.info"
+#: Lines of the payload's standard output each heartbeat carries (DIRAC's watchdog sends such a
+#: tail as the job parameter ``StandardOutput``: what gb2_job_peek shows).
+PEEK_LINES = 30
+PEEK_BYTES = 16384
 
 
 @dataclass
@@ -60,15 +65,20 @@ class JobSpec:
     output_se: str
     local_ses: tuple[str, ...]
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: DIRAC's CPUNormalizationFactor of the worker: the JDL's CPUTime / factor is real CPU seconds.
+    cpu_factor: float = 1.0
+    #: An injected fault (``input``: input files cannot be read; ``lost``: the worker dies).
+    fault: str | None = None
 
 
 class JobFailed(Exception):
     """A step failed: the job ends Failed with this minor status."""
 
-    def __init__(self, minor: str, application: str | None = None) -> None:
+    def __init__(self, minor: str, application: str | None = None, detail: str | None = None) -> None:
         super().__init__(minor)
         self.minor = minor
         self.application = application
+        self.detail = detail  # the whole reason, for the job's log (the application status is cut)
 
 
 class JobRunner(threading.Thread):
@@ -103,6 +113,7 @@ class JobRunner(threading.Thread):
         self._abort = threading.Event()
         self._silent = False  # the job left our hands (killed, rescheduled, engine stopping)
         self._pending: list[tuple[datetime, dict[str, str]]] = []  # deferred status updates
+        self._sandbox_sent = False
 
     # -- control from the engine -------------------------------------------------------
     def abort(self, *, silent: bool = True) -> None:
@@ -139,6 +150,7 @@ class JobRunner(threading.Thread):
         try:
             self._run()
         except JobFailed as exc:
+            self._failure_sandbox(exc)
             self.report(FAILED, exc.minor, exc.application)
         except Exception as exc:  # a bug or an unexpected environment problem: never leave the job Running
             log.exception("job %s: wrapper error", self.spec.job_id)
@@ -157,6 +169,7 @@ class JobRunner(threading.Thread):
         self.report(RUNNING, Minor.JOB_INITIALIZATION, "Unknown", defer=True)
         if self._abort.is_set():
             return
+        self._write_job_info([])  # which attempt this is, in the logs of a job that fails early too
         # A step with nothing to fetch takes no time: its update goes with the next one.
         self.report(minor=Minor.DOWNLOADING_INPUT_SANDBOX, defer=not self.ad.strings("InputSandbox"))
         self._input_sandbox()
@@ -165,6 +178,9 @@ class JobRunner(threading.Thread):
         self._write_job_info(inputs)
         argv = self._command()
         self.report(minor=Minor.APPLICATION, application="Running")
+        if self.spec.fault == "lost":
+            self._lose_worker(argv)
+            return
         outcome = self._execute(argv)
         if outcome is None or self._abort.is_set():
             return
@@ -190,7 +206,7 @@ class JobRunner(threading.Thread):
         try:
             return self._fetch_lfns(lfns, link=True)
         except Gb2Error as exc:
-            raise JobFailed(Minor.INPUT_DATA_NOT_AVAILABLE, f"Input data: {exc}"[:250]) from exc
+            raise JobFailed(Minor.INPUT_DATA_NOT_AVAILABLE, f"Input data: {exc}"[:250], f"Input data: {exc}") from exc
 
     def _fetch_lfns(self, lfns: list[str], *, link: bool) -> list[dict[str, str]]:
         """Put the files in the work dir: a link to a replica on this site, else a verified download."""
@@ -251,8 +267,40 @@ class JobRunner(threading.Thread):
         )
         return env
 
+    def _failure_sandbox(self, exc: JobFailed) -> None:
+        """A job that failed before its payload ended still leaves its logs, with the reason
+        added to std.out (as DIRAC's job wrapper reports it): the logs say why it failed."""
+        if self._sandbox_sent or self._silent or not self.workdir.is_dir():
+            return
+        try:
+            stdout = self._in_workdir(self.ad.string("StdOutput") or "std.out")
+            with open(stdout, "a") as out:
+                reason = exc.detail or exc.application
+                out.write(f"gb2 job wrapper: {exc.minor}" + (f": {reason}" if reason else "") + "\n")
+            self._upload_output_sandbox(final_failure=True)
+        except (OSError, JobFailed) as err:
+            log.warning("job %s: could not leave its logs: %s", self.spec.job_id, err)
+
+    def _lose_worker(self, argv: list[str]) -> None:
+        """The injected fault ``lost``: the worker node dies with the payload a moment after it
+        started. Nothing more is reported, no log is kept: the job goes silent, and the stalled-job
+        watch marks it Stalled, then Failed, as DIRAC's StalledJobAgent does."""
+        stdout = self._in_workdir(self.ad.string("StdOutput") or "std.out")
+        self.payload = Payload(argv, self.workdir, self._environment(), stdout, stdout, None, self.reaper)
+        time.sleep(0.3)
+        self._silent = True
+        self.payload.terminate(grace=0.5)
+        log.warning("job %s: injected fault: its worker at %s is lost", self.spec.job_id, self.spec.site)
+
+    def cpu_limit(self) -> int | None:
+        """Real CPU seconds the job may use: its CPUTime over the worker's normalisation factor."""
+        cpu = self.ad.integer("CPUTime")
+        if not cpu:
+            return None
+        return max(1, math.ceil(cpu / max(self.spec.cpu_factor, 1e-6)))
+
     def _execute(self, argv: list[str]) -> Outcome | None:
-        cpu_limit = self.ad.integer("CPUTime")
+        cpu_limit = self.cpu_limit()
         wallclock = 2 * (cpu_limit or 86400) + 300
         stdout = self._in_workdir(self.ad.string("StdOutput") or "std.out")
         stderr = self._in_workdir(self.ad.string("StdError") or "std.err")
@@ -283,9 +331,28 @@ class JobRunner(threading.Thread):
         except UnsafePath as exc:
             raise JobFailed(Minor.ILLEGAL_JDL, f"{exc}"[:250]) from None
 
+    def _peek_file(self) -> Path | None:
+        """What the application is writing: the newest of its standard output and the logs the
+        JDL ships back (basf2helper.py runs basf2 with its output in ``Script1_basf2helper.py.log``)."""
+        names = [self.ad.string("StdOutput") or "std.out"] + [n for n in self.ad.strings("OutputSandbox") if n.endswith(".log")]
+        found = []
+        for name in dict.fromkeys(names):
+            try:
+                path = path_inside(self.workdir, name)
+                stat = path.stat()
+            except (UnsafePath, OSError):
+                continue
+            if stat.st_size:
+                found.append((stat.st_mtime, path))
+        return max(found)[1] if found else None
+
     def _heartbeat(self, payload: Payload) -> None:
         data: dict[str, Any] = {"WallClockTime": round(time.monotonic() - payload.started, 1)}
         data.update(payload.usage())
+        peek = self._peek_file()
+        tail = output_tail(peek) if peek is not None else None
+        if tail is not None:
+            data["StandardOutput"] = tail
         try:
             load = os.getloadavg()[0]
             data["LoadAverage"] = round(load, 2)
@@ -301,7 +368,11 @@ class JobRunner(threading.Thread):
             self.abort(silent=True)
 
     def _finish(self, outcome: Outcome) -> None:
-        if outcome.cpu_limit_hit:
+        limit = self.cpu_limit()
+        # The CPU time of the payload and of what it started: a child killed at the limit
+        # (basf2 under basf2helper.py) counts, as it does for DIRAC's watchdog.
+        over = bool(limit and outcome.returncode != 0 and outcome.cpu_seconds >= limit - 1 and not outcome.killed)
+        if outcome.cpu_limit_hit or over:
             self._upload_output_sandbox(final_failure=True)
             raise JobFailed(Minor.CPU_LIMIT)
         ok = outcome.returncode == 0
@@ -344,10 +415,27 @@ class JobRunner(threading.Thread):
         try:
             pfn = self.dx.upload_sandbox(make_archive((p, n) for n, p in files.items()))
             self.dx.assign_output_sandbox(self.spec.job_id, pfn)
+            self._sandbox_sent = True
         except Gb2Error as exc:
             if not final_failure:
                 raise JobFailed(Minor.UPLOADING_OUTPUT_SANDBOX, f"Output sandbox upload failed: {exc}"[:250]) from exc
             log.warning("job %s: output sandbox upload failed: %s", self.spec.job_id, exc)
+
+
+def output_tail(path: Path, lines: int = PEEK_LINES) -> str | None:
+    """The last lines of a file the payload is writing (read from its end only); None if empty."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - PEEK_BYTES))
+            data = f.read()
+    except OSError:
+        return None
+    text = data.decode(errors="replace").splitlines()
+    if size > PEEK_BYTES and text:
+        text = text[1:]  # the first line read may be cut
+    return "\n".join(text[-lines:]) if text else None
 
 
 def _resolve_executable(name: str, workdir: Path) -> Path | None:

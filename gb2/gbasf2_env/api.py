@@ -93,7 +93,12 @@ def proxy_info() -> Result:
 def project_jobs(projects: Iterable[str], user: str | None = None, since: str | None = None,
                  statuses: Iterable[str] = ()) -> dict[str, list[dict[str, Any]]]:  # fmt: skip
     """The jobs of each project (paged searches, no call per job), ``{project: [job, ...]}``;
-    a project without jobs has an empty list."""
+    a project without jobs has an empty list.
+
+    As every gb2 command that looks at a project, this first releases the jobs gb2 holds
+    for scouts that have passed (on a DiracX without scouting), so that a workflow tool never
+    takes a project whose scouts are Done for a finished one."""
+    from gb2.jobs.scouts import project_scouting
     from gb2.jobs.status import Selection, iter_jobs
 
     s = session()
@@ -102,6 +107,7 @@ def project_jobs(projects: Iterable[str], user: str | None = None, since: str | 
     start = _date(since)
     jobs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     if names:
+        project_scouting(s, list(names), user or s.username)
         selection = Selection(user or s.username, projects=names, statuses=wanted, since=start)
         for job in iter_jobs(s.diracx, selection, ["JobID", *JOB_KEYS]):
             jobs.setdefault(job["JobGroup"], []).append(job)

@@ -61,3 +61,24 @@ def render(root: Node) -> list[str]:
 
     walk(root, 0)
     return lines
+
+
+def add_held_jobs(root: Node, views: dict[str, Any]) -> Node:
+    """Jobs gb2 holds until their scouts pass (on a DiracX without scouting) join the tree where
+    the server would show them: Scouting, or Failed naming the scout, never submitted."""
+    from gb2.jobs.scouts import held_counts
+    from gb2.jobs.states import SCOUTING, Minor, scout_failed
+
+    for view in views.values():
+        for status, count in held_counts(view).items():
+            if status == SCOUTING:
+                path = (SCOUTING, Minor.SCOUT_WAIT, "Held by gb2: not submitted yet", "None")
+            else:
+                scout = (view.failed_scout or {}).get("job_id", 0)
+                path = (status, scout_failed(scout), "Held by gb2: never submitted", "None")
+            root.count += count
+            node = root
+            for value in path:
+                node = node.children.setdefault(value, Node(value))
+                node.count += count
+    return root

@@ -20,7 +20,7 @@ from typing import Any
 
 from gb2.client.http import Response, probe
 from gb2.errors import Gb2Error, NotFound, ServerUnreachable
-from gb2.jobs.states import FATAL_STATES, Minor
+from gb2.jobs.states import FATAL_STATES, Minor, failed_scout_of
 from gb2.jobs.status import Selection, check_named
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
@@ -120,6 +120,11 @@ def classify(status: str, minor: str, application: str) -> tuple[str, str]:
     text = f"{minor} {application}".lower()
     if status == "Killed":
         return "killed", "the job was killed (by you or an administrator); gb2_job_reschedule runs it again"
+    scout = failed_scout_of(minor)
+    if scout is not None:
+        return "scout failed", (f"this job never ran: its project's scout job {scout} failed, and the log below is "
+                                "the scout's; fix the cause and submit a new project (or reschedule the project "
+                                "once the cause is gone: the jobs wait for the scouts again)")  # fmt: skip
     if minor == Minor.MAX_RESCHEDULING:
         return "too many reschedules", "it failed every time: read its log, fix the cause, submit a new project"
     if "cpu limit" in text or "wall clock" in text or "cpu time" in text:
@@ -151,7 +156,10 @@ def explain_failed_job(session: Any, job_id: int) -> FailedJob:
     else:
         cause, advice = classify(job["Status"], job["MinorStatus"] or "", job["ApplicationStatus"] or "")
     result = FailedJob(job, cause, advice)
-    tail = newest_log_tail(dx, int(job_id), TAIL_LINES)
+    # A job failed by its scouts has no log of its own: the scout's log tells why.
+    log_of = failed_scout_of(job["MinorStatus"]) if job["Status"] in FATAL_STATES else None
+    tail = newest_log_tail(dx, log_of or int(job_id), TAIL_LINES)
     if tail is not None:
-        result.log_name, result.log_tail = tail
+        name, result.log_tail = tail
+        result.log_name = f"{name} of scout job {log_of}" if log_of else name
     return result

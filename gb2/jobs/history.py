@@ -33,6 +33,8 @@ class Attempt:
 
     number: int  # 0 for the first run, then the reschedule count
     records: list[StatusRecord] = field(default_factory=list)
+    #: The job that made this run, when runs of several jobs are listed (a job and its replacements).
+    job_id: int | None = None
 
     @property
     def started(self) -> str | None:

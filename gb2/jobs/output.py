@@ -66,6 +66,20 @@ def _place(tmp: Path, dest: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def place_sandbox(folder: Path, dest: Path) -> Path:
+    """Move an unpacked sandbox to its final name (through a temporary sibling, so a folder
+    under its final name is always whole), replacing an older copy."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.gb2part-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        shutil.move(str(folder), tmp)
+        _place(tmp, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
 def fetch_one(dx: DiracX, job_id: int, dest: Path) -> Path | None:
     """The newest output sandbox of a job, unpacked into ``dest``; None if it has none."""
     pfns = dx.job_sandbox(job_id, "output")

@@ -14,7 +14,8 @@ JDL of a gb2 basf2 job (the conventions the engine and the job helper share)::
     JobType       = "User";
     InputSandbox  = {"SB:SandboxSE|/S3/...", "LFN:<--input_datafiles / --lfn_sandboxfiles>"...};
     InputData     = {"LFN:<input file>", ...};   # absent for input-less (MC) projects
-    OutputSandbox = {"std.out", "std.err", "job.info", "Script1_basf2helper.py.log", "job_info.json"};
+    OutputSandbox = {"std.out", "std.err", "job.info", "Script1_basf2helper.py.log", "job_info.json",
+                     "gb2_usage.json"};
     StdOutput = "std.out"; StdError = "std.err";
     CPUTime = <seconds>; Priority = <0..10>; BASF2Release = "<release>";
     Site = {...}; BannedSites = {...}; Platform = "...";   # when given
@@ -42,6 +43,7 @@ from gb2.errors import BadInput, NotFound, OperationFailed, RequestRefused
 from gb2.jobs import jdl, releases
 from gb2.jobs.naming import DATABLOCK_FILES, validate_project
 from gb2.jobs.sandbox import SANDBOX_LIMIT, make_archive
+from gb2.jobs.scouts import DEFAULT_JOB_HOURS, DEFAULT_SCOUT_EVENTS, HELD, decide, submit_scouted
 from gb2.jobs.submit import Submitter
 from gb2.session import Session
 
@@ -53,7 +55,7 @@ MAX_CPU_MINUTES = 100_000
 #: DIRAC site and platform names (LCG.KEK.jp, EL9), job types (User).
 GRID_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}$")
 MIN_CPU_MINUTES = 10
-OUTPUT_SANDBOX = ["std.out", "std.err", "job.info", "Script1_basf2helper.py.log", "job_info.json"]
+OUTPUT_SANDBOX = ["std.out", "std.err", "job.info", "Script1_basf2helper.py.log", "job_info.json", "gb2_usage.json"]
 GROUPINGS = ("site", "size")
 
 
@@ -83,6 +85,16 @@ class Request:
     output_ds: str | None = None
     noscout: bool = False
     resume: bool = False
+    #: Scout jobs: None for the default rule (see gb2.jobs.scouts), else how many.
+    scouts: int | None = None
+    scout_events: int = DEFAULT_SCOUT_EVENTS
+    #: Run one scout on this machine first and show its report and forecast.
+    scout_local: bool = False
+    #: ``-n auto``: files per job chosen from the scouts' throughput for ``job_hours`` per job.
+    auto_files: bool = False
+    job_hours: float | None = None
+    #: gb2: keep the sites gb2_site_status flags in the plan (otherwise they are banned).
+    use_flagged_sites: bool = False
 
 
 @dataclass
@@ -110,6 +122,11 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     #: The output container exists already, made by an earlier run of this same plan.
     container_from_earlier_run: bool = False
+    #: How the project is scouted (a :class:`gb2.jobs.scouts.ScoutPlan`), None without scouts.
+    scouting: Any = None
+    #: What ``-n auto`` chose from a local scout (a :class:`gb2.jobs.forecast.Sizing`).
+    sizing: Any = None
+    _fingerprint: str | None = None
 
     @property
     def input_files(self) -> list[FileReplicas]:
@@ -126,6 +143,8 @@ class Plan:
 
     @property
     def datablocks(self) -> int:
+        if self.request.auto_files and self.sizing is None:
+            return 1  # the jobs are sized later; outputs add the datablocks they need
         return max(1, math.ceil(len(self.jobs) / DATABLOCK_FILES))
 
     def job_name(self, index: int) -> str:
@@ -134,9 +153,12 @@ class Plan:
     @property
     def fingerprint(self) -> str:
         """What identifies this submission: the plan and the steering file's content. Kept on the
-        output container (``gb2_plan``) so a rerun recognises the container its first run made."""
-        text = json.dumps({**self.as_json(), "notes": None}, sort_keys=True).encode()
-        return hashlib.sha256(text + b"\0" + self.request.steering.read_bytes()).hexdigest()
+        output container (``gb2_plan``) so a rerun recognises the container its first run made.
+        Fixed once checked: ``-n auto`` sized from a local scout must not change it."""
+        if self._fingerprint is None:
+            text = json.dumps({**self.as_json(), "notes": None}, sort_keys=True).encode()
+            self._fingerprint = hashlib.sha256(text + b"\0" + self.request.steering.read_bytes()).hexdigest()
+        return self._fingerprint
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -153,6 +175,8 @@ class Plan:
             "cpu_minutes_per_job": self.cpu_minutes,
             "notes": self.notes,
             "job_inputs": [[f.name for f in job.inputs] for job in self.jobs],
+            "scouting": self.scouting.as_json() if self.scouting else None,
+            "files_per_job": self.request.files_per_job if not self.request.auto_files or self.sizing else "auto",
         }
 
 
@@ -179,6 +203,7 @@ def check_request(r: Request) -> None:
     releases.check_name(r.release)
     if r.files_per_job < 1:
         raise BadInput("-n (files per job) must be at least 1")
+    check_scout_options(r)
     if not 0 <= r.priority <= 10:
         raise BadInput("--priority must be between 0 and 10")
     if r.input_grouping not in GROUPINGS:
@@ -230,6 +255,22 @@ def check_request(r: Request) -> None:
 def split_names(values: list[str]) -> list[str]:
     """``-i a,b -i c``: the names, without empty ones."""
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def check_scout_options(r: Request) -> None:
+    if r.scouts is not None and r.scouts < 1:
+        raise BadInput("--scouts must be at least 1 (--noscout runs none)")
+    if r.scout_events < 1:
+        raise BadInput("--scout_events must be at least 1")
+    if r.job_hours is not None and not 0 < r.job_hours <= 500:
+        raise BadInput("--job_hours must be between 0 and 500 hours")
+    if r.job_hours is not None and not r.auto_files:
+        raise BadInput("--job_hours is the target length of -n auto: add -n auto")
+    if r.auto_files:
+        if r.repetition is not None or not (r.inputs or r.input_dslist):
+            raise BadInput("-n auto sizes jobs by their input files: it needs -i or --input_dslist")
+        if r.noscout and not r.scout_local:
+            raise BadInput("-n auto sizes jobs from scouts: drop --noscout, or add --scout_local")
 
 
 def input_names(r: Request, user: str) -> list[str]:
@@ -327,7 +368,8 @@ def make_plan(session: Session, r: Request) -> Plan:
         files = resolve_files(session.rucio, names)
         if not files:
             raise BadInput(f"the input has no files with an available replica: {', '.join(names)}")
-        jobs_inputs = split_jobs(sorted(files, key=lambda f: f.name), r.files_per_job, r.input_grouping)
+        per_job = 1 if r.auto_files else r.files_per_job  # -n auto: sized from the scouts later
+        jobs_inputs = split_jobs(sorted(files, key=lambda f: f.name), per_job, r.input_grouping)
     else:
         jobs_inputs = [[]]
         if r.repetition is None:
@@ -345,9 +387,14 @@ def make_plan(session: Session, r: Request) -> Plan:
             raise NotFound(f"--input_datafiles: not found in the catalogue: {lfn}")
     if r.cputime is None and r.evtpersec is None:
         notes.append("Please consider providing --cputime or --evtpersec")
+    if not r.use_flagged_sites:
+        from gb2.jobs.health import leave_out_flagged_sites
+
+        notes.extend(leave_out_flagged_sites(session, r, jobs_inputs))
     plan = Plan(r, owner, session.group, output_lpn, jobs, 0, notes)
     plan.cpu_minutes = estimate_cpu_minutes(plan)
     check_writable(session.rucio, output_lpn, owner)
+    plan.scouting = decide(session, plan)
     if r.resume:
         check_resumable(session, r.project, output_lpn)
     else:
@@ -398,12 +445,30 @@ def summary_block(plan: Plan, timeleft: str) -> str:
         f"Processed data (MB): {plan.total_bytes / 1e6:.1f}",
         f"Processed events: {events if events is not None else 'unknown'} events",
         f"Estimated CPU time per job: {plan.cpu_minutes} min",
+        *scout_lines(plan),
     ]
     width = min(max(len(line) for line in lines) + 6, 80)
     title = " Project summary "
     stars = "*" * width
     head = title.center(width, "*")
     return "\n".join([stars, head, *(f"** {line}" for line in lines), stars])
+
+
+def scout_lines(plan: Plan) -> list[str]:
+    """gb2's lines of the summary block: the scouts and -n auto."""
+    lines = []
+    s = plan.scouting
+    if plan.request.auto_files and plan.sizing is None:
+        lines.append(f"Files per job: auto ({plan.request.job_hours or DEFAULT_JOB_HOURS:g} h per job, sized from the scouts)")
+    elif plan.request.auto_files:
+        lines.append(f"Files per job: {plan.sizing.files_per_job} (-n auto, from the local scout)")
+    if s is None:
+        lines.append("Scout jobs: none")
+    else:
+        where = ("held by gb2 and submitted when the scouts pass" if s.mode == HELD
+                 else "in status Scouting until the scouts pass")  # fmt: skip
+        lines.append(f"Scout jobs: {s.count}, up to {s.events} events each (the other jobs: {where})")
+    return lines
 
 
 # -- submission -----------------------------------------------------------------------
@@ -418,9 +483,13 @@ class Submitted:
     already_present: int = 0
     #: the jobs this call submitted (with --resume, job_ids also holds those already there)
     new_ids: list[int] = field(default_factory=list)
+    scout_ids: list[int] = field(default_factory=list)
+    #: Jobs held by gb2 until the scouts pass (-1: -n auto, their number is decided then).
+    held: int = 0
 
 
-def build_jdls(plan: Plan, sandbox_entries: list[str]) -> list[str]:
+def jdl_base(plan: Plan, sandbox_entries: list[str]) -> dict[str, Any]:
+    """The JDL attributes every job of the project shares."""
     r = plan.request
     base: dict[str, Any] = {
         "Executable": "basf2helper.py",
@@ -440,22 +509,35 @@ def build_jdls(plan: Plan, sandbox_entries: list[str]) -> list[str]:
         base["BannedSites"] = r.banned_sites
     if r.platform:
         base["Platform"] = r.platform
+    return base
+
+
+def job_attributes(plan: Plan, job: PlannedJob, base: dict[str, Any], has_inputs: bool) -> dict[str, Any]:
+    """One job's JDL attributes: the shared ones, its name, arguments and input data."""
+    return {**base, **own_attributes(plan, job, has_inputs)}
+
+
+def own_attributes(plan: Plan, job: PlannedJob, has_inputs: bool) -> dict[str, Any]:
+    """The attributes of one job that no other job shares: its arguments, name and input data."""
+    r = plan.request
     # --basf2opt=VALUE, so that a value starting with "-" (-n5) stays the option's value.
     options = f" --basf2opt={shlex.quote(r.basf2opt)}" if r.basf2opt else ""
-    texts = []
+    seed = f" --random-seed {shlex.quote(job.seed)}" if job.seed else ""
+    attrs: dict[str, Any] = {
+        "Arguments": (f"--steering {shlex.quote(r.steering.name)} --output-lpn {plan.output_lpn} "
+                      f"--index {job.index}{options}{seed} --release {r.release}"),
+        "JobName": plan.job_name(job.index),
+    }  # fmt: skip
+    if has_inputs:
+        attrs["InputData"] = [f"LFN:{f.name}" for f in job.inputs]
+    return attrs
+
+
+def build_jdls(plan: Plan, sandbox_entries: list[str], extra: dict[str, Any] | None = None) -> list[str]:
+    base = {**jdl_base(plan, sandbox_entries), **(extra or {})}
     has_inputs = any(job.inputs for job in plan.jobs)
     shared = jdl.Template(base)  # the attributes every job has are written once
-    steering = shlex.quote(r.steering.name)
-    for job in plan.jobs:
-        attrs: dict[str, Any] = {}
-        seed = f" --random-seed {shlex.quote(job.seed)}" if job.seed else ""
-        attrs["Arguments"] = (f"--steering {steering} --output-lpn {plan.output_lpn} "
-                              f"--index {job.index}{options}{seed} --release {r.release}")  # fmt: skip
-        attrs["JobName"] = plan.job_name(job.index)
-        if has_inputs:
-            attrs["InputData"] = [f"LFN:{f.name}" for f in job.inputs]
-        texts.append(shared.dumps(attrs))
-    return texts
+    return [shared.dumps(own_attributes(plan, job, has_inputs)) for job in plan.jobs]
 
 
 def create_output_datasets(session: Session, plan: Plan) -> None:
@@ -517,6 +599,13 @@ def upload_sandbox_lfns(session: Session, plan: Plan) -> list[str]:
 
 
 def submit(session: Session, plan: Plan, progress: Callable[[int], None] | None = None) -> Submitted:
+    if plan.scouting is not None:
+        create_output_datasets(session, plan)
+        pfn, extra_entries = upload_sandbox(session, plan)
+        done = submit_scouted(session, plan, plan.scouting, [pfn, *extra_entries], progress)
+        return Submitted(done.primary_ids, plan.output_lpn, pfn, done.duplicates_removed,
+                         already_present=done.already_present, new_ids=done.new_ids, scout_ids=done.scout_ids,
+                         held=done.held)  # fmt: skip
     names = [plan.job_name(job.index) for job in plan.jobs]
     submitter = Submitter(session.diracx, plan.owner, plan.request.project)
     present: dict[str, list[int]] = {}

@@ -11,7 +11,7 @@ import hashlib
 import io
 import os
 import tarfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 
 from gb2.errors import BadInput, OperationFailed
@@ -22,21 +22,34 @@ SANDBOX_LIMIT = 10 * 1024 * 1024
 
 def make_archive(files: Iterable[tuple[Path, str]]) -> bytes:
     """A tar.bz2 of ``(path on disk, name in archive)`` pairs."""
-    entries = sorted(files, key=lambda pair: pair[1])
-    names = [arcname for _, arcname in entries]
+    return _archive((arcname, path) for path, arcname in files)
+
+
+def archive_of(members: Mapping[str, bytes]) -> bytes:
+    """A tar.bz2 of in-memory files (name in archive -> content), built like :func:`make_archive`."""
+    return _archive(members.items())
+
+
+def _archive(members: Iterable[tuple[str, Path | bytes]]) -> bytes:
+    entries = sorted(members, key=lambda pair: pair[0])
+    names = [arcname for arcname, _ in entries]
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if names.count(n) > 1})
         raise BadInput(f"two sandbox files have the same name: {', '.join(dupes)}")
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for path, arcname in entries:
+        for arcname, source in entries:
             info = tarfile.TarInfo(arcname)
-            info.size = path.stat().st_size
-            info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
             info.mtime = 0
             info.uid = info.gid = 0
             info.uname = info.gname = ""
-            with open(path, "rb") as f:
+            if isinstance(source, bytes):
+                info.size, info.mode = len(source), 0o644
+                tar.addfile(info, io.BytesIO(source))
+                continue
+            info.size = source.stat().st_size
+            info.mode = 0o755 if os.access(source, os.X_OK) else 0o644
+            with open(source, "rb") as f:
                 tar.addfile(info, f)
     return bz2.compress(raw.getvalue(), compresslevel=9)
 

@@ -1,7 +1,7 @@
 """DIRAC job statuses, their state machine, and how gbasf2 summarises them.
 
 Shared by the embedded server (which enforces the state machine like DiracX),
-the engine and the client (which prints gbasf2's 8-key summary line).
+the engine and the client (which prints gbasf2's summary line).
 """
 
 from __future__ import annotations
@@ -63,11 +63,12 @@ def next_state(current: str, candidate: str) -> str:
     return candidate if candidate in TRANSITIONS.get(current, frozenset()) else current
 
 
-#: gbasf2's summary line: exactly these keys, alphabetical.
-SUMMARY_KEYS = ("Completed", "Deleted", "Done", "Failed", "Killed", "Running", "Stalled", "Waiting")
+#: gbasf2's summary line, alphabetical: its eight keys plus Scouting (jobs held until their
+#: project's scout jobs pass), which BelleDIRAC shows and gb2 keeps apart from Waiting.
+SUMMARY_KEYS = ("Completed", "Deleted", "Done", "Failed", "Killed", "Running", "Scouting", "Stalled", "Waiting")
 
 _SUMMARY_BUCKET = {
-    SUBMITTING: "Waiting", RECEIVED: "Waiting", CHECKING: "Waiting", SCOUTING: "Waiting",
+    SUBMITTING: "Waiting", RECEIVED: "Waiting", CHECKING: "Waiting", SCOUTING: "Scouting",
     STAGING: "Waiting", WAITING: "Waiting", MATCHED: "Waiting", RESCHEDULED: "Waiting",
     RUNNING: "Running", COMPLETING: "Running", STALLED: "Stalled", DONE: "Done",
     COMPLETED: "Completed", FAILED: "Failed", KILLED: "Killed", DELETED: "Deleted",
@@ -75,7 +76,7 @@ _SUMMARY_BUCKET = {
 
 
 def summary_bucket(status: str) -> str:
-    """Which of gbasf2's eight summary keys a DIRAC status is counted under."""
+    """Which key of the summary line a DIRAC status is counted under."""
     return _SUMMARY_BUCKET.get(status, "Waiting")
 
 
@@ -90,6 +91,8 @@ class Minor:
     ILLEGAL_JDL = "Illegal Job JDL"
     PILOT_AGENT_SUBMISSION = "Pilot Agent Submission"
     SCOUT_WAIT = "Waiting for Scout Job Completion"
+    #: A primary job whose scout failed ends Failed with ``Scout job <id> failed`` (see :func:`scout_failed`).
+    SCOUT_FAILED_PREFIX = "Scout job "
     ASSIGNED = "Assigned"
     JOB_INITIALIZATION = "Job Initialization"
     DOWNLOADING_INPUT_SANDBOX = "Downloading InputSandbox"
@@ -115,3 +118,17 @@ class Minor:
     #: gb2's embedded grid: a clean stop of the server sent the job back to wait (a crash stalls it).
     SERVER_STOPPED = "Requeued: the gb2 server was stopped"
     MAX_RESCHEDULING = "Maximum of reschedulings reached"
+
+
+def scout_failed(scout_id: int) -> str:
+    """The minor status of a primary job that never ran because scout ``scout_id`` failed."""
+    return f"{Minor.SCOUT_FAILED_PREFIX}{scout_id} failed"
+
+
+def failed_scout_of(minor: str | None) -> int | None:
+    """The scout named by a :func:`scout_failed` minor status, else None."""
+    text = minor or ""
+    if not (text.startswith(Minor.SCOUT_FAILED_PREFIX) and text.endswith(" failed")):
+        return None
+    number = text[len(Minor.SCOUT_FAILED_PREFIX) : -len(" failed")]
+    return int(number) if number.isdigit() else None

@@ -7,6 +7,7 @@ request per job.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any
 
 from gb2.client.diracx import DiracX
 from gb2.errors import BadInput, Forbidden, NotFound
-from gb2.jobs.states import ALL_STATES, DONE, FINAL_STATES, SUMMARY_KEYS, summary_bucket
+from gb2.jobs.states import ALL_STATES, DONE, FINAL_STATES, SCOUTING, SUMMARY_KEYS, summary_bucket
 
 JOB_PARAMETERS = [
     "JobID", "Status", "MinorStatus", "ApplicationStatus", "Site", "JobGroup", "JobName",
@@ -76,7 +77,8 @@ def counts_by(dx: DiracX, selection: Selection, field: str) -> dict[str, dict[st
 
 
 def summary_line_counts(statuses: dict[str, int] | Iterable[str]) -> dict[str, int]:
-    """gbasf2's eight summary keys (Completed, Deleted, Done, Failed, Killed, Running, Stalled, Waiting)."""
+    """The summary line's keys: gbasf2's eight (Completed, Deleted, Done, Failed, Killed, Running, Stalled,
+    Waiting) and Scouting."""
     out = dict.fromkeys(SUMMARY_KEYS, 0)
     items = statuses.items() if isinstance(statuses, dict) else ((s, 1) for s in statuses)
     for status, n in items:
@@ -108,7 +110,10 @@ class ProjectSummary:
 
     @property
     def status(self) -> str:
-        """One word per project: Running while any job is not final, then Done or Failed."""
+        """One word per project: Scouting while jobs wait for its scouts, Running while any job
+        is not final, then Done or Failed."""
+        if self.counts.get(SCOUTING):
+            return "Scouting"
         if not all_final(self.counts):
             return "Running"
         return "Done" if all_done(self.counts) else "Failed"
@@ -121,7 +126,8 @@ class ProjectSummary:
         if not self.submitted:
             return ""
         start = _parse(self.submitted)
-        end = _parse(self.last_update) if self.status != "Running" and self.last_update else datetime.now(timezone.utc)
+        finished = self.status in ("Done", "Failed")
+        end = _parse(self.last_update) if finished and self.last_update else datetime.now(timezone.utc)
         seconds = max(0, int((end - start).total_seconds()))
         return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
@@ -134,8 +140,9 @@ class ProjectSummary:
             "done": self.column("Done"),
             "failed": self.column("Failed", "Killed", "Stalled"),
             "running": self.column("Running", "Completing"),
+            "scouting": self.column(SCOUTING),
             "waiting": self.total - self.column("Done", "Failed", "Killed", "Stalled", "Running", "Completing",
-                                                "Deleted", "Completed"),  # fmt: skip
+                                                "Deleted", "Completed", SCOUTING),  # fmt: skip
             "counts": self.counts,
             "submitted": self.submitted,
             "last_update": self.last_update,
@@ -203,13 +210,23 @@ def wait_until_final(
     timeout: float | None = None,
     on_update: Callable[[dict[str, int]], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    adjust: Callable[[dict[str, int]], dict[str, int]] | None = None,
+    act: Callable[[dict[str, int]], bool] | None = None,
 ) -> dict[str, int]:
-    """Poll the server-side summary until every selected job is final; returns the last counts."""
+    """Poll the server-side summary until every selected job is final; returns the last counts.
+
+    ``adjust`` sees each count first (gb2's scouting adds the jobs it holds, and releases them).
+    ``act`` may change jobs at each refresh (automatic retries): when it says it did, the
+    counts are read again at once."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         counts = status_counts(dx, selection)
+        if adjust is not None:
+            counts = adjust(counts)
         if on_update:
             on_update(counts)
+        if act is not None and act(counts):
+            continue
         if all_final(counts):
             return counts
         if deadline is not None and time.monotonic() >= deadline:
@@ -297,3 +314,27 @@ def check_named(dx: DiracX, selection: Selection) -> None:
             more = f" (and {len(others) - 1} more)" if len(others) > 1 else ""
             raise Forbidden(f"job {job}{more} belongs to {owner}, not to {selection.owner}: "
                             f"you may act only on your own jobs (to look at theirs: -u {owner})")  # fmt: skip
+
+
+#: A project's scout jobs are named ``<project>_scoutNN`` (:func:`gb2.jobs.scouts.scout_name`).
+SCOUT_PARAMETERS = ["JobID", "JobGroup", "JobName", "Status", "MinorStatus", "ApplicationStatus", "Site", "Owner"]
+_SCOUT_NAME = re.compile(r"^(?P<project>.+)_scout(?P<k>\d{2})$")
+
+
+def find_scouts(session: Any, projects: list[str], owner: str | None) -> dict[str, list[dict[str, Any]]]:
+    """The scout jobs of these projects, from one search whatever their number (here, not in
+    :mod:`gb2.jobs.scouts`: the status commands ask it of every project, scouted or not)."""
+    if not projects:
+        return {}
+    search = [{"parameter": "JobGroup", "operator": "in", "values": list(projects)},
+              {"parameter": "JobName", "operator": "like", "value": "%_scout%"}]  # fmt: skip
+    if owner:
+        search.append({"parameter": "Owner", "operator": "eq", "value": owner})
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in session.diracx.iter_search(SCOUT_PARAMETERS, search):
+        m = _SCOUT_NAME.match(str(row.get("JobName") or ""))
+        if m and m["project"] == row["JobGroup"]:
+            found.setdefault(row["JobGroup"], []).append(row)
+    for rows in found.values():
+        rows.sort(key=lambda r: r["JobName"])
+    return found

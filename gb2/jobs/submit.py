@@ -141,10 +141,12 @@ class Submitter:
         removed = self.remove_duplicates(names, job_ids) if self.reconciled else []
         return SubmissionResult(job_ids, removed, self.reconciled)
 
-    def remove_duplicates(self, names: Sequence[str], kept: list[int]) -> list[int]:
-        """Kill and delete extra copies of a name (a retry that raced a slow server)."""
+    def remove_duplicates(self, names: Sequence[str], kept: list[int] | None = None) -> list[int]:
+        """Kill and delete extra copies of a name (a retry that raced a slow server). Without
+        ``kept``, each name keeps its lowest JobID: the same choice on every machine, so two
+        clients that submitted the same jobs at once remove the same copies."""
         present = self.existing(names)
-        keep = set(kept)
+        keep = set(kept) if kept is not None else {min(ids) for ids in present.values()}
         extra = sorted(j for ids in present.values() if len(ids) > 1 for j in ids if j not in keep)
         if extra:
             self.dx.kill(extra)

@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--workers", type=int, default=None, help="parallel job slots (default: cores)")
     p.add_argument("--no-engine", action="store_true", help="accept jobs but do not run them")
+    p.add_argument("--no-scouting", action="store_true",
+                   help="hold no job for scout jobs, like a stock DiracX (gb2 clients then hold them)")
     p.add_argument("--heartbeat-seconds", type=float, default=None,
                    help="seconds between a running job's heartbeats (default 30)")
     p.add_argument("--stall-seconds", type=float, default=None,
@@ -39,6 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--public-url", default=None, metavar="URL",
                    help="base URL of a proxy in front of this server: URLs handed out through it carry it")
     p.add_argument("--basf2", default=None, help="basf2 command (default: basf2 on PATH, else gb2's stand-in)")
+    p.add_argument("--ban-site", action="append", default=[], metavar="SITE[=REASON]",
+                   help="put a site in the site mask: no job is matched there (repeatable)")
+    p.add_argument("--site-slots", action="append", default=[], metavar="SITE=N",
+                   help="at most N jobs at once at SITE (repeatable)")
+    p.add_argument("--cpu-normalization", type=float, default=None, metavar="F",
+                   help="the workers' CPU normalisation factor: a job's CPUTime allows CPUTime/F real seconds")
+    p.add_argument("--fault", action="append", default=[], metavar="SITE=KIND",
+                   help="inject a fault at SITE: input (its workers cannot read input files), lost or lost:N "
+                        "(the worker of a job there dies; lost:N: the first N jobs of each project) (repeatable)")
     p.add_argument(
         "--idle-timeout", type=float, default=0,
         help="stop after this many seconds without requests or jobs (default 0: never)",
@@ -57,6 +68,8 @@ def settings_from_args(args: argparse.Namespace):
         settings.workers = max(1, args.workers)
     if args.no_engine:
         settings.run_engine = False
+    if args.no_scouting:
+        settings.scouting = False
     if args.heartbeat_seconds is not None:
         settings.heartbeat_seconds = args.heartbeat_seconds
     if args.stall_seconds is not None:
@@ -64,6 +77,23 @@ def settings_from_args(args: argparse.Namespace):
         settings.stalled_to_failed_seconds = args.stall_seconds
     if args.basf2:
         settings.basf2_command = args.basf2
+    for spec in args.ban_site:
+        site, _, reason = spec.partition("=")
+        settings.banned_sites[site] = reason or "Banned"
+    for spec in args.site_slots:
+        site, _, n = spec.partition("=")
+        if not (site and n.isdigit()):
+            raise ValueError(f"--site-slots {spec}: give SITE=N, N a whole number")
+        settings.site_slots[site] = int(n)
+    if args.cpu_normalization is not None:
+        if not args.cpu_normalization > 0:
+            raise ValueError("--cpu-normalization must be a positive number")
+        settings.cpu_normalization = args.cpu_normalization
+    for spec in args.fault:
+        site, _, kind = spec.partition("=")
+        if not (kind == "input" or kind == "lost" or (kind.startswith("lost:") and kind[5:].isdigit())):
+            raise ValueError(f"--fault {spec}: the kind is input, lost or lost:N")
+        settings.worker_faults[site] = kind
     if args.public_url:
         if not args.public_url.startswith(("http://", "https://")):
             raise ValueError(f"--public-url must be an http(s) URL, not {args.public_url!r}")

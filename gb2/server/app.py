@@ -26,6 +26,7 @@ log = logging.getLogger("gb2.server")
 AREAS: tuple[tuple[str, str], ...] = (
     ("gb2.server.diracx.routes.wellknown", ""),
     ("gb2.server.diracx.routes.config", ""),
+    ("gb2.server.diracx.routes.rss", ""),
     ("gb2.server.diracx.routes.auth", "/api/auth"),
     ("gb2.server.diracx.routes.sandbox", ""),
     ("gb2.server.diracx.routes.jobs", "/api/jobs"),

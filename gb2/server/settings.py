@@ -108,6 +108,9 @@ class ServerSettings:
     global_jobs_info: bool = True
     #: ``basf2`` command to run; None means: ``basf2`` on PATH, else gb2's stand-in.
     basf2_command: str | None = None
+    #: The engine holds jobs that name scout jobs in Scouting until their scouts pass, and says so
+    #: in ``/.well-known/dirac-metadata`` (False: behave like a stock DiracX, which has no scouting).
+    scouting: bool = True
     #: Each user's Rucio account limit on every TMP storage element (bytes).
     user_quota_bytes: int = 10**13
     keep_workdirs: bool = False
@@ -115,6 +118,21 @@ class ServerSettings:
     #: sandbox and login URLs given to requests that came through it carry it. None: the server's own.
     public_url: str | None = None
     run_engine: bool = True
+    #: DIRAC's site mask: site -> why it is banned. The engine matches no job to these sites
+    #: (jobs that can only run there wait); ``/api/rss/site`` publishes them.
+    banned_sites: dict[str, str] = field(default_factory=dict)
+    #: At most this many jobs at once at a site (its queue's MaxTotalJobs); others: ``workers`` only.
+    site_slots: dict[str, int] = field(default_factory=dict)
+    #: DIRAC's CPUNormalizationFactor of this machine's workers: a job's CPUTime (normalised
+    #: seconds) allows CPUTime / factor seconds of real CPU.
+    cpu_normalization: float = 1.0
+    #: Fault injection, for tests and demonstrations: site -> ``input`` (its workers cannot read
+    #: input files), ``lost`` (the worker running a job there dies: the job goes silent, then is
+    #: Stalled and Failed) or ``lost:N`` (only the first N jobs of each project there).
+    worker_faults: dict[str, str] = field(default_factory=dict)
+    #: Each storage element's capacity in bytes (what Rucio's ``storage`` usage source reports).
+    storage_capacities: dict[str, int] = field(default_factory=dict)
+    default_storage_capacity: int = 10**15
     seed: bool = True
     basf2_releases: tuple[str, ...] = DEFAULT_RELEASES
 
@@ -124,6 +142,9 @@ class ServerSettings:
             self.users = [User(local_username())]
         for user in self.users:
             check_username(user.username)
+
+    def storage_capacity(self, se: str) -> int:
+        return int(self.storage_capacities.get(se, self.default_storage_capacity))
 
     @property
     def default_user(self) -> User:

@@ -23,6 +23,7 @@ class Site:
     name: str
     local_ses: tuple[str, ...]
     output_se: str  # where jobs running here write their outputs
+    platform: str = "EL9"  # the workers' platform (a JDL's Platform must match it)
 
 
 STORAGE_ELEMENTS: tuple[StorageElement, ...] = (
@@ -36,7 +37,7 @@ SITES: tuple[Site, ...] = (
     Site("LCG.KEK.jp", ("KEK-DATA-SE", "KEK-TMP-DISK-SE"), "KEK-TMP-DISK-SE"),
     Site("LCG.DESY.de", ("DESY-DATA-SE", "DESY-TMP-SE"), "DESY-TMP-SE"),
     Site("LCG.KIT.de", (), "DESY-TMP-SE"),
-    Site("OSG.BNL.us", (), "KEK-TMP-DISK-SE"),
+    Site("OSG.BNL.us", (), "KEK-TMP-DISK-SE", "EL8"),
 )
 
 SE_NAMES = frozenset(se.name for se in STORAGE_ELEMENTS)

@@ -62,7 +62,18 @@ def plan(session: Any, request: Request) -> control.Plan:
 
 
 def run(session: Any, request: Request) -> control.Outcome:
-    return control.execute(session.diracx, plan(session, request))
+    """The action; a cluster whose retry changes the jobs (a banned site, more CPU time) is
+    run again as replacement jobs, as its suggested gb2_job_reschedule command does."""
+    overrides = providers.cluster_overrides(session, request.project, request.cluster) if request.cluster else None
+    if not overrides:
+        return control.execute(session.diracx, plan(session, request))
+    from gb2.jobs.replace import replace_jobs
+
+    chosen = plan(session, request)
+    rows = list(session.diracx.iter_search(["JobID", "JobName", "JobGroup", "Owner", "Status", "RescheduleCounter"],
+                                           [{"parameter": "JobID", "operator": "in", "values": chosen.job_ids}]))  # fmt: skip
+    replaced = replace_jobs(session.diracx, rows, overrides) if rows else None
+    return control.Outcome(chosen, sorted(replaced.replaced) if replaced else [], replaced.failed if replaced else {})
 
 
 def outcome_text(outcome: control.Outcome) -> str:

@@ -37,6 +37,7 @@ CASES = [
     case(G, "{NTUPLE}", "-p", "fresh", "-i", "{UUBAR}", "--force", code=2, message="Missing option '-s'"),
     sub("-s", "", message="not a basf2 release name", id="gbasf2 -s empty"),
     sub("-s", "not-a-release", message="not a basf2 release name"),
+    sub("-s", "{RELEASE}", "--use_flagged_sites=yes", message="does not take a value"),
     sub("-s", "release-99-99-99", "-i", "{UUBAR}", message="not available on this grid"),
     sub("-s", "light-2511-gacruz", "-i", "{UUBAR}", message="closest: light-2511-gacrux"),
     sub("-s", "release-08-01-30", "-i", "{UUBAR}", message="closest: release-08-01-03"),

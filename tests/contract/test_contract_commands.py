@@ -36,7 +36,11 @@ RELEASE = "light-2511-gacrux"
 @pytest.fixture(scope="module")
 def user(real_diracx, real_rucio, tmp_path_factory):
     """A shell for alice: isolated gb2 dirs and a profile "real" pointing at both servers."""
-    home = tmp_path_factory.mktemp("real-profile")
+    return shell(real_diracx, real_rucio, tmp_path_factory.mktemp("real-profile"))
+
+
+def shell(real_diracx, real_rucio, home: Path) -> dict:
+    """alice's gb2 on one machine: its own config, token cache and data dirs, a profile "real"."""
     env = {**os.environ, "GB2_CONFIG_DIR": str(home / "config"), "GB2_CACHE_DIR": str(home / "cache"),
            "GB2_DATA_DIR": str(home / "data"), "GB2_PROFILE": "real", "GB2_TEST_RUCIO_PW": real_rucio.alice.password}  # fmt: skip
     saved = {k: os.environ.get(k) for k in env}
@@ -61,10 +65,9 @@ def gb2(user, *args: str, cwd: Path | None = None, timeout: float = 120) -> subp
                           timeout=timeout)  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def logged_in(user, real_diracx, tmp_path_factory):
+def proxy_init(user, real_diracx, folder: Path) -> DiracX:
     """gb2_proxy_init as a user runs it: the link is opened by the 'browser'."""
-    err = tmp_path_factory.mktemp("login") / "stderr.txt"
+    err = folder / "stderr.txt"
     browser = DiracXTarget("real", real_diracx.url, real_diracx.idp_url, err.parent).browser("alice")
 
     def open_link() -> None:
@@ -84,6 +87,11 @@ def logged_in(user, real_diracx, tmp_path_factory):
     assert "Username is alice" in proc.stdout and "DIRAC group : belle" in proc.stdout
     store = TokenStore(Path(user["env"]["GB2_CACHE_DIR"]) / "tokens" / "real.json")
     return DiracX(real_diracx.url, store)
+
+
+@pytest.fixture(scope="module")
+def logged_in(user, real_diracx, tmp_path_factory):
+    return proxy_init(user, real_diracx, tmp_path_factory.mktemp("login"))
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +133,7 @@ def test_gb2_commands_against_the_real_servers(user, logged_in, official_dataset
     status = gb2(user, "gb2_job_status", "-p", project)
     assert status.returncode == 0, status.stderr
     assert status.stdout.splitlines()[0] == "2 jobs are selected."
-    assert "Completed:0 Deleted:0 Done:0 Failed:0 Killed:0 Running:0 Stalled:0 Waiting:2" in status.stdout
+    assert "Completed:0 Deleted:0 Done:0 Failed:0 Killed:0 Running:0 Scouting:0 Stalled:0 Waiting:2" in status.stdout
 
     # The job wrapper's part (real DiracX runs no jobs): run, write outputs, register them.
     alice = logged_in
@@ -320,3 +328,130 @@ def test_releases_and_output_location_against_the_real_servers(user, logged_in, 
         assert refused.returncode == 4 and refused.stderr.count("\n") == 1, refused.stderr
         assert f"scope '{scope}'" in refused.stderr and "user.alice" in refused.stderr
     assert logged_in.search(["JobID"], [{"parameter": "JobGroup", "operator": "eq", "value": project}]).total == 0
+
+
+# -- scouting on a DiracX that has none: gb2 holds the jobs, any machine releases them ------------------------
+
+
+def play_scout(alice: DiracX, job_id: int, tmp_path: Path, output_se: str, *, ok: bool = True, events: int = 10) -> None:
+    """The job wrapper's part for a scout (real DiracX runs no jobs): gb2's job helper really runs the
+    scout (basf2 or the stand-in, no server), its output sandbox goes to DiracX, the job ends."""
+    from gb2.engine.basf2helper import basf2_command
+    from gb2.jobs.sandbox import make_archive
+
+    for state in ("Checking", "Waiting", "Matched", "Running"):
+        alice.set_job_status([job_id], status=state, source="JobWrapper")
+    work = tmp_path / f"scout{job_id}"
+    work.mkdir()
+    steering = EXAMPLES / "mc_generation.py"
+    if not ok:
+        steering = work / "broken.py"
+        steering.write_text("import basf2\nraise RuntimeError('broken analysis')\n")
+    (work / "job.info").write_text(json.dumps({"JobID": job_id, "Site": "LCG.KEK.jp", "OutputSE": output_se,
+                                               "InputData": []}))  # fmt: skip
+    env = {**os.environ, "GB2_JOB_INFO": str(work / "job.info"), "GB2_BASF2_COMMAND": json.dumps(basf2_command(None))}
+    helper = subprocess.run([sys.executable, "-m", "gb2.engine.basf2helper", "--steering", str(steering),
+                             "--output-lpn", "/belle/user/alice/x", "--index", "0", "--basf2opt", "-n 20",
+                             "--scout-events", str(events), "--local"], cwd=work, env=env, capture_output=True, text=True,
+                            timeout=120)  # fmt: skip
+    assert (helper.returncode == 0) == ok, helper.stdout + helper.stderr
+    files = [(work / name, name) for name in ("gb2_usage.json", "Script1_basf2helper.py.log") if (work / name).exists()]
+    alice.assign_output_sandbox(job_id, alice.upload_sandbox(make_archive(files)))
+    if ok:
+        alice.set_job_status([job_id], status="Done", minor="Execution Complete", application="Done", source="JobWrapper")
+    else:
+        alice.set_job_status([job_id], status="Failed", minor="Application Finished With Errors",
+                             application="basf2 failed (exit status 1): RuntimeError: broken analysis",
+                             source="JobWrapper")  # fmt: skip
+
+
+def jobs_in(alice: DiracX, project: str) -> list[dict]:
+    return list(alice.iter_search(["JobID", "JobName", "Status"], [{"parameter": "JobGroup", "operator": "eq",
+                                                                  "value": project}]))  # fmt: skip
+
+
+def test_scouted_jobs_cannot_run_before_the_scouts_pass_on_real_diracx(user, logged_in, real_diracx, real_rucio,
+                                                                     tmp_path_factory, tmp_path):  # fmt: skip
+    """The guarantee on a real DiracX 0.7: until every scout is Done, the project's other jobs do
+    not exist in DiracX, so nothing can run them; their plan is on the servers (a DiracX sandbox
+    named by the project's record in Rucio), so another machine's first look releases them, once;
+    a second look, or a release cut short and finished elsewhere, adds or doubles nothing."""
+    alice = logged_in
+    laptop2 = shell(real_diracx, real_rucio, tmp_path_factory.mktemp("laptop2"))
+    proxy_init(laptop2, real_diracx, tmp_path_factory.mktemp("login2"))
+    se = real_rucio.user_rses[0]
+
+    project = f"sc{run_id()}"
+    submitted = gb2(user, "gbasf2", str(EXAMPLES / "mc_generation.py"), "-p", project, "-s", RELEASE,
+                    "--repetition", "6", "--basf2opt", "-n 20", "--force", "--json")  # fmt: skip
+    assert submitted.returncode == 0, submitted.stderr
+    sub = json.loads(submitted.stdout)
+    assert sub["scouting"]["mode"] == "held" and sub["held"] == 6 and sub["job_ids"] == []
+    assert sorted(j["JobName"] for j in jobs_in(alice, project)) == [f"{project}_scout00", f"{project}_scout01"]
+    record = RucioClient(real_rucio.url, account="alice", username="alice", password=real_rucio.alice.password
+                         ).get_metadata("user.alice", f"/belle/user/alice/{project}", plugin="JSON")["gb2_scouting"]
+    assert json.loads(record)["held"].startswith("SB:") and json.loads(record)["state"] == "scouting"
+
+    # The laptop that submitted is closed; another machine looks while the scouts run: nothing is released.
+    look = gb2(laptop2, "gb2_job_status", "-p", project, "--json")
+    assert look.returncode == 0, look.stderr
+    assert json.loads(look.stdout)["summary"]["Scouting"] == 6 and len(jobs_in(alice, project)) == 2
+    scouts = sorted(sub["scout_ids"])
+    play_scout(alice, scouts[0], tmp_path, se, events=5)
+    assert json.loads(gb2(laptop2, "gb2_job_status", "-p", project, "--json").stdout)["selected"] == 2
+    play_scout(alice, scouts[1], tmp_path, se)
+
+    # Both scouts Done: the other machine's next look releases the six jobs, with the report and forecast.
+    look = gb2(laptop2, "gb2_project_summary", "-p", project, "--json")
+    assert look.returncode == 0, look.stderr
+    view = json.loads(look.stdout)["projects"][0]["scouts"]
+    assert view["state"] == "released" and view["released_now"] == 6
+    assert [s["events"] for s in view["report"]["scouts"]] == [5, 10]
+    assert view["forecast"]["jobs"] == 6 and view["forecast"]["events_per_job_max"] == 20
+    assert view["forecast"]["cpu_hours"] > 0 and se in view["forecast"]["quota_remaining"]
+    again = json.loads(gb2(user, "gb2_job_status", "-p", project, "--json").stdout)
+    assert again["scouting"][project]["released_now"] == 0 and again["selected"] == 8
+    names = [j["JobName"] for j in jobs_in(alice, project)]
+    assert len(names) == len(set(names)) == 8
+    text = gb2(user, "gb2_job_status", "-p", project).stdout
+    assert "Scout report (2 scout(s), 15 events):" in text and "Forecast for 6 job(s):" in text
+
+    # A scout fails: nothing is ever submitted, and every view says which scout and why.
+    bad = f"sf{run_id()}"
+    sub = json.loads(gb2(user, "gbasf2", str(EXAMPLES / "mc_generation.py"), "-p", bad, "-s", RELEASE,
+                         "--repetition", "5", "--force", "--json").stdout)  # fmt: skip
+    play_scout(alice, sub["scout_ids"][0], tmp_path, se, ok=False)
+    play_scout(alice, sub["scout_ids"][1], tmp_path, se)
+    failed = json.loads(gb2(laptop2, "gb2_job_status", "-p", bad, "--json").stdout)
+    assert failed["scouting"][bad]["state"] == "failed" and failed["summary"]["Failed"] == 6
+    assert failed["scouting"][bad]["failed_scout"]["job_id"] == sub["scout_ids"][0]
+    assert len(jobs_in(alice, bad)) == 2
+    text = gb2(laptop2, "gb2_job_status", "-p", bad).stdout
+    assert "5 job(s) held by gb2 were never submitted" in text and "broken analysis" in text
+
+
+def test_a_release_cut_short_on_one_machine_is_finished_on_another(user, logged_in, real_diracx, real_rucio,
+                                                                   tmp_path_factory, tmp_path):  # fmt: skip
+    alice = logged_in
+    laptop2 = shell(real_diracx, real_rucio, tmp_path_factory.mktemp("laptop3"))
+    proxy_init(laptop2, real_diracx, tmp_path_factory.mktemp("login3"))
+    project = f"cut{run_id()}"
+    sub = json.loads(gb2(user, "gbasf2", str(EXAMPLES / "mc_generation.py"), "-p", project, "-s", RELEASE,
+                         "--repetition", "300", "--basf2opt", "-n 20", "--force", "--json").stdout)  # fmt: skip
+    for scout in sub["scout_ids"]:
+        play_scout(alice, scout, tmp_path, real_rucio.user_rses[0])
+    proc = subprocess.Popen([str(BIN / "gb2_job_status"), "-p", project], env=user["env"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 120
+    count = 2
+    while count < 42 and time.monotonic() < deadline and proc.poll() is None:
+        count = alice.search(["JobID"], [{"parameter": "JobGroup", "operator": "eq", "value": project}], per_page=1).total
+    proc.kill()  # the laptop is closed in the middle of the release
+    proc.wait()
+    time.sleep(1.0)  # batches already sent are answered
+    cut = len(jobs_in(alice, project))
+    assert 2 < cut < 302, cut
+    view = json.loads(gb2(laptop2, "gb2_job_status", "-p", project, "--json").stdout)["scouting"][project]
+    assert view["released_now"] == 302 - cut and view["state"] == "released"
+    live = [j["JobName"] for j in jobs_in(alice, project) if j["Status"] not in ("Killed", "Deleted")]
+    assert len(live) == len(set(live)) == 302

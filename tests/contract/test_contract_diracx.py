@@ -205,6 +205,25 @@ def test_status_history_of_several_jobs_and_their_attempts(alice):
     assert [h.status for h in records(raw[second])] == ["Received"]
 
 
+def test_a_user_cannot_hold_a_job_in_scouting_on_diracx_07(dx, alice):
+    """Why gb2 holds scouted projects' jobs itself on a real DiracX: 0.7's JobStatus has no
+    Scouting (a status update to it is refused) and a user may change no attribute the matcher
+    reads (only Site, which a real matcher does not take from the job's row). gb2's server has
+    BelleDIRAC's Scouting status, which its engine enforces."""
+    job = alice.submit_jdl([job_jdl("held", f"sc{run_id()}")])[0]["JobID"]
+    if dx.real:
+        with pytest.raises(RequestRefused) as refused:
+            alice.set_job_status([job], status="Scouting", minor="Waiting for Scout Job Completion", source="gb2")
+        assert refused.value.status_code == 422
+        assert row(alice, job, "Status")["Status"] == "Received"
+    else:
+        alice.set_job_status([job], status="Scouting", minor="Waiting for Scout Job Completion", source="JobScouting")
+        assert row(alice, job, "Status")["Status"] == "Scouting"
+    with pytest.raises(RequestRefused) as refused:
+        alice.set_metadata({job: {"UserPriority": 0}})
+    assert refused.value.status_code == 400
+
+
 def test_force_needs_job_administrator(dx, alice):
     job = alice.submit_jdl([job_jdl("forced", f"f{run_id()}")])[0]["JobID"]
     with pytest.raises(Forbidden):

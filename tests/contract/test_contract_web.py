@@ -38,7 +38,7 @@ def test_gb2_web_against_the_real_servers(user, logged_in, tmp_path):  # noqa: F
 
             page = browser.get(f"/p/{project}").text
             assert 'data-status="Failed">1<' in page and 'data-status="Running">1<' in page
-            assert 'data-cluster="analysis"' in page and f'href="/j/{failed}"' in page
+            assert 'data-cluster="analysis-' in page and f'href="/j/{failed}"' in page
             assert f"/belle/user/alice/{project}" in page and '<svg class="timeline"' in page
 
             job = browser.get(f"/j/{failed}").text

@@ -107,6 +107,12 @@ COLUMNS = (
     "RescheduleCounter", "VerifiedFlag", "AccountedFlag",
 )  # fmt: skip
 _COLUMN_SET = frozenset(COLUMNS)
+#: Search pseudo-parameters: DiracX 0.7's ``LoggingInfo`` (the status history), and two that
+#: gb2's server adds where DiracX 0.7 has no read route: ``JDL`` (the job's JDL, as DIRAC's
+#: JobMonitoring.getJobJDL gives it) and ``JobParameters`` (what heartbeats and metadata set,
+#: as getJobParameters gives them). The routes restrict the last two to the caller's own jobs.
+PSEUDO_PARAMETERS = ("LoggingInfo", "JDL", "JobParameters")
+OWNER_ONLY_PARAMETERS = frozenset({"JDL", "JobParameters"})
 _BOOL_COLUMNS = ("VerifiedFlag", "AccountedFlag")
 SCALAR_OPS = {"eq": "=", "neq": "!=", "gt": ">", "lt": "<", "like": "LIKE", "not like": "NOT LIKE", "regex": "REGEXP"}
 VECTOR_OPS = {"in": "IN", "not in": "NOT IN"}
@@ -163,7 +169,7 @@ class Query:
     """A search as SQL: the columns asked for, and the statements counting and listing the page."""
 
     params: list[str]
-    logging_info: bool
+    pseudo: tuple[str, ...]  # LoggingInfo, JDL, JobParameters: filled from other tables
     count_sql: str
     rows_sql: str
     count_args: list[Any]
@@ -390,9 +396,9 @@ class JobDB:
         """A search (DiracX's body and paging) checked and turned into SQL; :meth:`page` or
         :meth:`page_json` runs it."""
         params = list(parameters) if parameters else list(COLUMNS)
-        logging_info = "LoggingInfo" in params
-        if logging_info:
-            params = ["JobID"] + [p for p in params if p != "LoggingInfo"]
+        pseudo = tuple(p for p in PSEUDO_PARAMETERS if p in params)
+        if pseudo:
+            params = ["JobID"] + [p for p in params if p not in PSEUDO_PARAMETERS]
         unknown = {p for p in params if p not in _COLUMN_SET}
         if unknown:
             raise ApiError(400, f"Unrecognised parameters requested {unknown}")
@@ -412,7 +418,7 @@ class JobDB:
         count = (f"SELECT COUNT(*) FROM (SELECT DISTINCT {cols} FROM jobs{where})" if distinct
                  else f"SELECT COUNT(*) FROM jobs{where}")  # fmt: skip
         rows = f"{select} {cols} FROM jobs{where}{order_sql} LIMIT ? OFFSET ?"
-        return Query(params, logging_info, count, rows, [*args], [*args, per_page, (page - 1) * per_page])
+        return Query(params, pseudo, count, rows, [*args], [*args, per_page, (page - 1) * per_page])
 
     def page(self, q: Query) -> tuple[int, list[dict[str, Any]]]:
         """(total matches, the requested page of rows)."""
@@ -427,18 +433,27 @@ class JobDB:
                 if name in params:
                     for r in result:
                         r[name] = bool(r[name])
-            if q.logging_info and result:
+            pseudo = q.pseudo
+            if "LoggingInfo" in pseudo and result:
                 history = self.logging_records(c, [r["JobID"] for r in result])
                 for r in result:
                     r["LoggingInfo"] = history.get(r["JobID"], [])
+            if "JDL" in pseudo and result:
+                texts = self._by_job(c, "SELECT JobID, JDL FROM job_jdls WHERE JobID IN ({})", result)
+                for r in result:
+                    r["JDL"] = texts.get(r["JobID"], [None])[0]
+            if "JobParameters" in pseudo and result:
+                found = self._by_job(c, "SELECT JobID, Name, Value FROM job_parameters WHERE JobID IN ({})", result)
+                for r in result:
+                    r["JobParameters"] = dict(found.get(r["JobID"], []))
         return total, result
 
     def page_json(self, q: Query) -> tuple[int, int, bytes] | None:
         """:meth:`page`'s rows already as JSON, written by SQLite (its JSON functions): (total
         matches, rows on the page, the page). A page of 10,000 jobs comes at twice the speed,
         without a Python object per value. None where SQLite has no JSON functions, or for
-        ``LoggingInfo`` (then use :meth:`page`)."""
-        if q.logging_info or not _sqlite_json():
+        the pseudo-parameters such as ``LoggingInfo`` (then use :meth:`page`)."""
+        if q.pseudo or not _sqlite_json():
             return None
         fields = ", ".join(f"'{p}', " + (f"json(CASE WHEN {p} THEN 'true' ELSE 'false' END)" if p in _BOOL_COLUMNS
                                           else p) for p in q.params)  # fmt: skip
@@ -464,6 +479,18 @@ class JobDB:
             cache.clear()
         cache[key] = (version, total)
         return total
+
+    @staticmethod
+    def _by_job(c: sqlite3.Connection, sql: str, rows: list[dict[str, Any]]) -> dict[int, list[Any]]:
+        """Rows of a per-job table for the jobs of a page: job id -> its other columns (one
+        value, or a tuple of several)."""
+        out: dict[int, list[Any]] = {}
+        ids = [r["JobID"] for r in rows]
+        for chunk in _chunks(ids, 900):
+            for row in c.execute(sql.format(",".join("?" * len(chunk))), chunk):
+                rest = tuple(row)[1:]
+                out.setdefault(row[0], []).append(rest[0] if len(rest) == 1 else rest)
+        return out
 
     def logging_records(self, c: sqlite3.Connection, job_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
         out: dict[int, list[dict[str, Any]]] = {}

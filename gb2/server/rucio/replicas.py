@@ -181,6 +181,13 @@ def rse_usage(cat: Catalog, rse: str) -> dict:
             "total": row["b"], "files": row["n"], "updated_at": rucio_date(row["t"] or now()), "rse": rse}
 
 
+def storage_usage(rucio_usage: dict, capacity: int) -> dict:
+    """The ``storage`` source of an RSE's usage, as a real Rucio gets it from the storage: its
+    capacity (the server's setting) against what is stored on it."""
+    used = int(rucio_usage["used"])
+    return {**rucio_usage, "source": "storage", "used": used, "total": capacity, "free": max(0, capacity - used)}
+
+
 def files_of(cat: Catalog, did_id: int) -> list[tuple[int, str, int]]:
     """(id, name, bytes) of every file below a DID (itself if a file)."""
     return [(r["id"], r["name"], r["bytes"]) for r in cat.db.execute(

@@ -18,8 +18,25 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gb2.server import topology
 from gb2.server.http import diracx_route, dumps
 from gb2.server.state import ServerState
+
+
+def sites(state: ServerState) -> dict:
+    """DIRAC's ``Resources/Sites/<grid>/<site>``: each site's storage, and one computing element
+    whose queue says the workers' platform and how many jobs run there at once."""
+    out: dict[str, dict] = {}
+    for site in topology.SITES:
+        grid = site.name.split(".", 1)[0]
+        queue: dict = {"Platform": site.platform}
+        if site.name in state.settings.site_slots:
+            queue["MaxTotalJobs"] = state.settings.site_slots[site.name]
+        out.setdefault(grid, {})[site.name] = {
+            "SE": list(site.local_ses),
+            "CEs": {f"ce.{site.name.lower()}": {"Platform": site.platform, "Queues": {"default": queue}}},
+        }
+    return out
 
 
 def configuration(state: ServerState) -> dict:
@@ -35,6 +52,7 @@ def configuration(state: ServerState) -> dict:
                 "SoftwareReleases": {"basf2": list(s.basf2_releases)},
             }
         },
+        "Resources": {"Sites": sites(state)},
         "Registry": {
             s.vo: {
                 "DefaultGroup": s.default_group,

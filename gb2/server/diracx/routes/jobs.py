@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gb2.server.auth import AuthorizedUser
-from gb2.server.diracx.jobdb import Caller, JobDB
+from gb2.server.diracx.jobdb import OWNER_ONLY_PARAMETERS, Caller, JobDB
 from gb2.server.http import ApiError, diracx_route, dumps, json_response, read_json, threadpool
 from gb2.server.state import ServerState
 
@@ -82,7 +82,10 @@ def routes(state: ServerState) -> list[Route]:
         except ValueError as exc:
             raise ApiError(422, "page and per_page must be integers") from exc
         conditions = list(body.get("search") or [])
-        if not state.settings.global_jobs_info and not user.is_job_admin:
+        asked = body.get("parameters")
+        private = OWNER_ONLY_PARAMETERS & set(asked) if isinstance(asked, list) else set()
+        if (private or not state.settings.global_jobs_info) and not user.is_job_admin:
+            # A job's JDL and parameters are its owner's (DIRAC's JobMonitoring policy).
             conditions.append({"parameter": "Owner", "operator": "eq", "value": user.username})
         query = jobs.query(body.get("parameters"), conditions, body.get("sort") or [],
                            distinct=bool(body.get("distinct", False)), page=page, per_page=per_page)  # fmt: skip

@@ -47,8 +47,11 @@ def routes(state: ServerState) -> list[Route]:
 
     @diracx_route
     async def dirac_metadata(request: Request) -> Response:
+        # "gb2" is this server's addition (DiracX's own document has only virtual_organizations):
+        # clients submit jobs held in Scouting only to a server that says it holds them.
         return json_response(
             {
+                "gb2": {"scouting": s.scouting},
                 "virtual_organizations": {
                     s.vo: {
                         "groups": {g: {"properties": props} for g, props in s.groups.items()},

@@ -117,7 +117,8 @@ def routes(state: ServerState) -> list[Route]:
         await account_of(state, request)
         check_accept(request, [NDJSON])
         se = se_of(request)
-        return ndjson([await threadpool(replicas.rse_usage, cat, se.name)])
+        used = await threadpool(replicas.rse_usage, cat, se.name)
+        return ndjson([used, replicas.storage_usage(used, state.settings.storage_capacity(se.name))])
 
     @rucio_route
     async def lfns2pfns(request: Request) -> Response:
