@@ -141,12 +141,13 @@ def scouting_views(session: Any, selection: Selection) -> dict[str, Any]:
     Scouting's code is loaded only for a project that has scouts."""
     if not selection.projects or selection.job_ids:
         return {}
-    scouted = sorted(find_scouts(session, list(selection.projects), selection.owner))
-    if not scouted:
+    owner = selection.owner or session.username
+    scouts = find_scouts(session, list(selection.projects), owner)
+    if not scouts:
         return {}
     from gb2.jobs.scouts import project_scouting
 
-    return project_scouting(session, scouted, selection.owner)
+    return project_scouting(session, sorted(scouts), owner, scouts=scouts)
 
 
 def print_views(views: dict[str, Any]) -> None:
@@ -271,12 +272,12 @@ def project_summary_report(
     problem = _wait(session, selection, interval, timeout, as_json, following) if wait else None
     summaries = project_summaries(dx, owner, projects)
     # Every listed project that has scouts is brought up to date (its held jobs released).
-    scouted = sorted(find_scouts(session, [s.project for s in summaries], owner)) if summaries else []
+    scouts = find_scouts(session, [s.project for s in summaries], owner or session.username) if summaries else {}
     views: dict[str, Any] = {}
-    if scouted:  # scouting's code is loaded only when a listed project has scouts
+    if scouts:  # scouting's code is loaded only when a listed project has scouts
         from gb2.jobs.scouts import add_held, project_scouting
 
-        views = project_scouting(session, scouted, owner)
+        views = project_scouting(session, sorted(scouts), owner, scouts=scouts)
         if any(v.released_now for v in views.values()):
             summaries = project_summaries(dx, owner, projects)
         for s in summaries:
