@@ -146,7 +146,7 @@ def measure(jobs: int = 100_000, runs: int = 3, actions: bool = False) -> dict:
         made = Session.open("bench").diracx.search(
             ["JobID"], [{"parameter": "JobGroup", "operator": "eq", "value": project}], per_page=1).total  # fmt: skip
 
-        figures: dict = {"baseline_ms": baseline * 1000, "jobs": made, "submit_s": submit_s, "submit_rss_mb": submit_kb / 1024,
+        figures: dict = {"baseline_ms": baseline * 1000, "inputs": jobs, "jobs": made, "submit_s": submit_s, "submit_rss_mb": submit_kb / 1024,
                          "server_rss_mb": server_mb, "idle_status_ms": statistics.median(idle) * 1000,
                          "during_status_ms": statistics.median(during) * 1000 if during else float("nan"),
                          "during_status_max_ms": max(during) * 1000 if during else float("nan"),
@@ -170,7 +170,8 @@ def measure(jobs: int = 100_000, runs: int = 3, actions: bool = False) -> dict:
 def print_report(f: dict) -> None:
     base = f["baseline_ms"]
     print(f"python -c pass (baseline): {base:.1f} ms")
-    print(f"gbasf2 over {f['jobs']} input files, --force: {f['submit_s']:.2f} s = {f['jobs'] / f['submit_s']:.0f} jobs/s"
+    print(f"gbasf2 over {f['inputs']} input files, --force: {f['jobs']} jobs (scouts included) in {f['submit_s']:.2f} s = "
+          f"{f['jobs'] / f['submit_s']:.0f} jobs/s"
           f"  (target: 100,000 jobs in 15 s: {'met' if f['submit_s'] <= 15 and f['jobs'] >= 100_000 else 'MISSED'});"
           f" peak RSS gbasf2 {f['submit_rss_mb']:.0f} MB, server {f['server_rss_mb']:.0f} MB")  # fmt: skip
     print(f"  gb2_job_status -p <3 jobs> during it: median {f['during_status_ms']:.0f} ms, max "
