@@ -42,7 +42,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))  # gb2 itself is the running interpreter's
 
 TARGETS = {"big": 0.90, "small": 0.70, "put": 0.80}
 CHUNK = 1 << 20
@@ -78,7 +79,7 @@ def main() -> int:
 
     server_proc = subprocess.Popen(
         [sys.executable, "-m", "gb2.server", "--port", "0", "--data-dir", str(work / "server"), "--no-engine",
-         "--user", "alice"], stdout=subprocess.PIPE, text=True,
+         "--user", "alice"], stdout=subprocess.PIPE, text=True, cwd=work,
     )  # fmt: skip
     url = server_proc.stdout.readline().strip()
     se = "KEK-TMP-DISK-SE"

@@ -12,14 +12,11 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx
-
+from gb2.client.http import probe
 from gb2.config import Profile
 from gb2.errors import ServerUnreachable
 from gb2.paths import private_dir
@@ -38,8 +35,8 @@ def _info(profile: Profile) -> dict | None:
 
 def _healthy(url: str, timeout: float = 1.0) -> bool:
     try:
-        return httpx.get(f"{url}/api/health/live", timeout=timeout).status_code == 200
-    except httpx.HTTPError:
+        return probe(f"{url}/api/health/live", timeout=timeout).status_code == 200
+    except ServerUnreachable:
         return False
 
 
@@ -98,6 +95,8 @@ def _start(profile: Profile, timeout: float, port: int) -> str:
         "--port", str(port),
         "--idle-timeout", str(profile.idle_timeout),
     ]  # fmt: skip
+    import subprocess
+
     with open(directory / LOG_FILE, "ab") as log:
         proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True
@@ -131,6 +130,8 @@ def stop_server(profile: Profile, timeout: float = 30.0) -> bool:
     info = _info(profile)
     if not info:
         return False
+    import signal
+
     pid = int(info.get("pid", 0))
     try:
         os.kill(pid, signal.SIGTERM)

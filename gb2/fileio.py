@@ -10,7 +10,6 @@ these helpers: every byte is accounted for, a failure is a one-line
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 from pathlib import Path
 
@@ -77,6 +76,8 @@ def _write_in_place(path: Path, payload: bytes) -> Path:
 def _require_writable(folder: Path, what: str) -> None:
     """A file can be created in ``folder`` (a probe that leaves nothing), else :class:`BadInput`."""
     try:
+        import tempfile
+
         fd, name = tempfile.mkstemp(prefix=".gb2-probe-", dir=folder)
     except OSError as exc:
         raise BadInput(f"{what}: cannot write in {folder} ({reason(exc)})") from None

@@ -23,7 +23,7 @@ from gb2.errors import (
     TokenExpired,
 )
 from gb2.jobs.sandbox import extract_archive, make_archive
-from gb2.jobs.submit import Submitter
+from gb2.jobs.submit import Submitter, published_batch_size
 from gb2.server.settings import User
 from tests.helpers import browser_approval, jdl, login
 
@@ -174,7 +174,7 @@ def test_submit_single_bulk_and_parametric(alice: DiracX):
     "jdls, message",
     [
         (["this is not jdl"], "JDL syntax error"),
-        ([jdl(f"j{i}") for i in range(21)], "cannot submit more than 20 jobs"),
+        ([jdl(f"j{i}") for i in range(1001)], "cannot submit more than 1000 jobs"),  # this grid's published limit
         ([jdl("a", Site="LCG.KEK.jp"), jdl("b")], "JDL syntax error"),  # DiracX 0.7: heterogeneous bulk
         (['[Executable="x"; Parameters={"a"}]', jdl("b")], "parametric jobs in a bulk fashion"),
     ],
@@ -205,6 +205,21 @@ def test_search_pages_with_content_range(server, alice: DiracX):
     assert like.total == 10
     with pytest.raises(RequestRefused, match="Unrecognised parameters"):
         alice.search(["NoSuchColumn"])
+
+
+def test_search_rows_have_diracx_types_whichever_way_the_page_is_built(alice: DiracX):
+    # A page is written as JSON by SQLite, except with LoggingInfo (built row by row): both the same.
+    alice.submit_jdl([jdl("grüße-1"), jdl("plain-2")])
+    rows = alice.search(sort=[{"parameter": "JobID", "direction": "asc"}]).rows
+    assert [r["JobName"] for r in rows] == ["grüße-1", "plain-2"]
+    for r in rows:
+        assert isinstance(r["JobID"], int) and isinstance(r["UserPriority"], int)
+        assert r["VerifiedFlag"] is True and r["AccountedFlag"] is False
+        assert isinstance(r["SubmissionTime"], str) and r["EndExecTime"] is None
+    with_history = alice.search([*rows[0], "LoggingInfo"], sort=[{"parameter": "JobID", "direction": "asc"}]).rows
+    assert [{k: v for k, v in r.items() if k != "LoggingInfo"} for r in with_history] == rows
+    distinct = alice.search(["Status", "VerifiedFlag"], distinct=True).rows
+    assert distinct == [{"Status": "Received", "VerifiedFlag": True}]
 
 
 def test_summary_groups_on_the_server(alice: DiracX):
@@ -375,13 +390,27 @@ def test_lost_submission_responses_create_no_duplicates(server, alice: DiracX, t
     flaky = DiracX(server.url, alice.tokens, client=httpx.Client(transport=transport))
     names = [f"proj_{i:05d}" for i in range(50)]
     jdls = [jdl(n, group="lossy") for n in names]
-    result = Submitter(flaky, "alice", "lossy", parallel=1).submit(jdls, names)
+    result = Submitter(flaky, "alice", "lossy", parallel=1, batch_size=20).submit(jdls, names)
     assert result.reconciled_batches == 3
     rows = list(alice.iter_search(["JobID", "JobName"], [{"parameter": "JobGroup", "operator": "eq", "value": "lossy"}]))
     assert len(rows) == 50
     assert sorted(r["JobName"] for r in rows) == names
     assert result.job_ids == [r["JobID"] for r in sorted(rows, key=lambda r: r["JobName"])]
     assert transport.seen["POST /api/jobs/jdl"] == 3  # lost batches were found, not resubmitted
+
+
+def test_submission_batches_are_as_big_as_the_server_publishes(server_factory, tmp_path):
+    """The embedded grid publishes how many jobs one call may carry (DiracX 0.7 takes 20 and
+    publishes nothing; see the contract test); the submitter sends batches of that size."""
+    srv = server_factory(max_jobs_per_submission=30)
+    alice = login(srv, "alice", tmp_path)
+    assert published_batch_size(alice) == 30
+    transport = FlakyTransport()
+    counting = DiracX(srv.url, alice.tokens, client=httpx.Client(transport=transport))
+    names = [f"pub_{i:05d}" for i in range(70)]
+    result = Submitter(counting, "alice", "pub").submit([jdl(n, group="pub") for n in names], names)
+    assert len(result.job_ids) == 70 and transport.seen["POST /api/jobs/jdl"] == 3
+    assert published_batch_size(login(server_factory(), "alice", tmp_path)) == 1000  # the default
 
 
 def test_duplicates_from_a_race_are_removed(alice: DiracX):

@@ -180,6 +180,27 @@ def test_workdirs_are_cleaned_and_tokens_private(grid, alice: DiracX, tmp_path):
     assert not work.exists() or os.listdir(work) == []
 
 
+def test_running_many_jobs_opens_no_database_connection_per_job(grid, alice: DiracX):
+    # Each job's runner is a thread: a connection opened in it would stay open for ever
+    # (100,000 jobs: the server runs out of file descriptors).
+    database = os.path.realpath(grid.settings.data_dir / "gb2.sqlite")
+
+    def open_database_files() -> int:
+        return sum(1 for fd in os.listdir("/proc/self/fd")
+                   if os.path.realpath(f"/proc/self/fd/{fd}").startswith(database))  # fmt: skip
+
+    first = alice.submit_jdl([jdl("warm", executable="/bin/true", arguments="")])[0]["JobID"]
+    wait_for(alice, [first], {"Done"})
+    before = open_database_files()
+    jobs = [j["JobID"] for j in alice.submit_jdl([jdl(f"t{i}", executable="/bin/true", arguments="") for i in range(30)])]
+    wait_for(alice, jobs, {"Done"})
+    deadline = time.monotonic() + 10  # the last runners are ending: their slots are freed by the next pass
+    while grid.state.db.execute("SELECT COUNT(*) FROM engine_slots")[0][0] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert grid.state.db.execute("SELECT COUNT(*) FROM engine_slots")[0][0] == 0
+    assert open_database_files() - before < 10
+
+
 def test_jobs_naming_scouts_wait_in_scouting_and_only_for_their_owners_scouts(grid, alice, tmp_path):
     """The optimiser holds a job whose JDL names scout jobs (ScoutJobIDs) in Scouting; the scout
     agent releases it when they are Done. Another user's job cannot be one's scout."""

@@ -54,7 +54,8 @@ def test_kill_gbasf2_mid_submission_then_resume(server_factory, tmp_path):
     # every batch reaches the server, then its answer stalls: gbasf2 is killed while it waits
     proxy = FaultProxy(rules=(Rule(r"^POST /api/jobs/jdl$", 1.0, ("stall",)),), stall_seconds=60)
     try:
-        srv, dx = logged_in_behind(server_factory, proxy, run_engine=False)
+        # batches of 20 (as on DiracX 0.7), so that the kill comes between batches
+        srv, dx = logged_in_behind(server_factory, proxy, run_engine=False, max_jobs_per_submission=20)
         steering = tmp_path / "quick.py"
         steering.write_text("import basf2\n")
         argv = ("gbasf2", str(steering), "-p", "killed", "-s", RELEASE, "--repetition", "200", "--force", "--noscout")

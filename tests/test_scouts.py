@@ -63,8 +63,10 @@ def project_jobs(grid: Grid, project: str) -> list[dict]:
 
 @pytest.fixture
 def stock_grid(server_factory, capsys) -> Grid:
-    """A grid whose DiracX has no scouting (like DiracX 0.7): gb2 holds the primaries itself."""
-    srv = server_factory(run_engine=True, workers=2, scouting=False, **FAST)
+    """A grid whose DiracX has no scouting (like DiracX 0.7): gb2 holds the primaries itself,
+    and sends 20 jobs a call (as to DiracX 0.7, which publishes no limit), so that a release
+    of hundreds of jobs takes several calls."""
+    srv = server_factory(run_engine=True, workers=2, scouting=False, max_jobs_per_submission=20, **FAST)
     add_remote_profile("test", srv)
     g = Grid(srv, "test", capsys)
     g.login("alice")

@@ -10,16 +10,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from gb2 import DIRACX_CLIENT_ID
-from gb2.client.http import Api, log_retry, raise_for_response
+from gb2.client.http import Api, Response, log_retry, raise_for_response
 from gb2.client.tokens import TokenStore, claims
 from gb2.errors import (
     AuthError,
@@ -30,7 +27,9 @@ from gb2.errors import (
     ServerUnreachable,
     TokenExpired,
 )
-from gb2.jobs.sandbox import sha256_hex
+
+if TYPE_CHECKING:
+    import httpx
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 #: DiracX caps ``per_page`` at 10,000.
@@ -89,6 +88,7 @@ class DiracX:
         self.tokens = tokens
         self._fixed_token = access_token
         self._cached: dict[str, Any] | None = None
+        self._config: dict[str, Any] | None = None
         self._refresh_lock = threading.Lock()
         self.api = Api("DiracX", self.base_url, self._auth_headers, client, revive)
 
@@ -144,7 +144,7 @@ class DiracX:
         self._cached = self._refresh_locked(data)
         return self._cached
 
-    def _call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
+    def _call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> Response:
         """A request with our token; on a 401, refresh once and try again."""
         try:
             return self.api.request(method, path, idempotent=idempotent, **kwargs)
@@ -256,8 +256,11 @@ class DiracX:
         return claims(self.access_token())
 
     def config(self) -> dict[str, Any]:
-        """``GET /api/config/``: the grid's configuration (DIRAC's CS) as DiracX serves it."""
-        return self._call("GET", "/api/config/", idempotent=True).json()
+        """``GET /api/config/``: the grid's configuration (DIRAC's CS) as DiracX serves it; read once
+        per client (a command's release check and its submission share one request)."""
+        if self._config is None:
+            self._config = self._call("GET", "/api/config/", idempotent=True).json()
+        return self._config
 
     # -- jobs ------------------------------------------------------------------------
     def submit_jdl(self, jdls: list[str]) -> list[dict[str, Any]]:
@@ -300,7 +303,21 @@ class DiracX:
         per_page: int = MAX_PER_PAGE,
         parallel: int = 4,
     ) -> Iterator[dict[str, Any]]:
-        """Every matching job, page by page; later pages are fetched in parallel, in order.
+        """Every matching job, one at a time (see :meth:`iter_search_pages`)."""
+        for rows in self.iter_search_pages(parameters, search, sort, per_page=per_page, parallel=parallel):
+            yield from rows
+
+    def iter_search_pages(
+        self,
+        parameters: list[str] | None = None,
+        search: list[dict[str, Any]] | None = None,
+        sort: list[dict[str, Any]] | None = None,
+        *,
+        per_page: int = MAX_PER_PAGE,
+        parallel: int = 4,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Every matching job, a page at a time (a caller can work on a page while the next ones
+        come); the later pages are fetched in parallel, and given in order.
 
         A sort on JobID is added so that pages are stable while jobs change state.
         """
@@ -308,17 +325,19 @@ class DiracX:
         if not any(s.get("parameter") == "JobID" for s in sort):
             sort.append({"parameter": "JobID", "direction": "asc"})
         first = self.search(parameters, search, sort, page=1, per_page=per_page)
-        yield from first.rows
+        yield first.rows
         pages = (first.total + per_page - 1) // per_page
         if pages <= 1:
             return
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
             futures = [
                 pool.submit(self.search, parameters, search, sort, page=p, per_page=per_page)
                 for p in range(2, pages + 1)
             ]
             for future in futures:
-                yield from future.result().rows
+                yield future.result().rows
 
     def status_history(self, job_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
         """Each job's status records, oldest first (``Status``, ``MinorStatus``, ``ApplicationStatus``,
@@ -416,6 +435,8 @@ class DiracX:
         """Upload an archive (deduplicated by checksum); returns its ``SB:`` PFN."""
         if not data:
             raise BadInput("refusing to upload an empty sandbox")
+        from gb2.jobs.sandbox import sha256_hex
+
         info = {"checksum_algorithm": "sha256", "checksum": sha256_hex(data), "size": len(data), "format": fmt}
         grant = self._call("POST", "/api/jobs/sandbox", idempotent=True, json=info).json()
         if grant.get("url"):
@@ -452,7 +473,7 @@ class DiracX:
         self._call("POST", "/api/jobs/sandbox/unassign", idempotent=True, json={"job_ids": [int(j) for j in job_ids]})
 
 
-def _oauth_error(response: httpx.Response) -> str:
+def _oauth_error(response: Response) -> str:
     try:
         body = response.json()
     except ValueError:

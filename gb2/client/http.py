@@ -1,4 +1,11 @@
-"""The HTTP layer under every service client: one pooled httpx client, retries, errors.
+"""The HTTP layer under every service client: requests, the retry policy, errors.
+
+Requests go through :mod:`gb2.client.transport` (the standard library's http.client,
+kept-alive connections per thread), which starts in a fraction of httpx's import time
+and reads bodies faster. httpx carries what that transport does not do: requests for
+which the environment names a proxy (``http_proxy``, ``https_proxy``, ``all_proxy``),
+multipart uploads (``files=``), and a caller's own ``httpx.Client`` (tests use one to
+inject faults). httpx is imported only then.
 
 Retry policy (one for every call; :func:`retrying` is the shared helper, built on tenacity):
 
@@ -21,6 +28,8 @@ seconds in all (default 120), with exponential waits with jitter from
 them at once. Each retry is logged on the ``gb2.retry`` logger, which ``--debug``
 prints on stderr (one line per retry). When the embedded server itself is gone,
 ``Api.revive`` (set by :class:`gb2.session.Session`) starts it again before the retry.
+The first attempt of a call runs before tenacity is even imported: a command whose
+calls all succeed at once never loads it.
 
 Failures that remain become :mod:`gb2.errors` exceptions with one-line messages.
 """
@@ -28,26 +37,17 @@ Failures that remain become :mod:`gb2.errors` exceptions with one-line messages.
 from __future__ import annotations
 
 import json
-import logging
 import os
-import random
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_after_delay,
-)
-
-from gb2 import __version__
+from gb2.client import transport
+from gb2.client.transport import USER_AGENT, http_timeout
 from gb2.errors import (
     AuthError,
     Forbidden,
@@ -58,43 +58,38 @@ from gb2.errors import (
     TokenExpired,
 )
 
-USER_AGENT = f"gb2/{__version__}"
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["USER_AGENT", "http_timeout", "Api", "retrying", "raise_for_response"]
+
 #: Statuses retried for every call: the server says it did not process the request.
 RETRY_STATUS_ANY = frozenset({429, 503})
 #: Statuses retried for idempotent calls only: the server may have acted.
 RETRY_STATUS_IDEMPOTENT = RETRY_STATUS_ANY | {500, 502, 504}
-NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-MAYBE_SENT_ERRORS = (
-    httpx.ReadTimeout,
-    httpx.WriteTimeout,
-    httpx.ReadError,
-    httpx.WriteError,
-    httpx.RemoteProtocolError,
-)
 #: Longest wait a server's Retry-After may impose on one retry.
 MAX_RETRY_AFTER = 30.0
-
-log = logging.getLogger("gb2.retry")
 
 _client: httpx.Client | None = None
 _client_timeout = 0.0
 _client_lock = threading.Lock()
 
-
-def http_timeout() -> float:
-    """Seconds without a byte before a request counts as lost (``GB2_HTTP_TIMEOUT``, default 60)."""
-    return float(os.environ.get("GB2_HTTP_TIMEOUT", "60"))
+#: An answer of either transport (:class:`gb2.client.transport.Response` or ``Response``).
+Response = Any
 
 
 def shared_client() -> httpx.Client:
-    """The process-wide connection pool (httpx clients are thread-safe)."""
+    """The process-wide httpx connection pool (httpx clients are thread-safe), for the requests
+    the lean transport leaves to httpx."""
     global _client, _client_timeout
+    import httpx
+
     with _client_lock:
         timeout = http_timeout()
         if _client is None or _client.is_closed or timeout != _client_timeout:
             _client_timeout = timeout
             _client = httpx.Client(
-                timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+                timeout=httpx.Timeout(timeout, connect=min(transport.CONNECT_TIMEOUT, timeout)),
                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
                 headers={"User-Agent": USER_AGENT},
                 follow_redirects=False,
@@ -102,10 +97,57 @@ def shared_client() -> httpx.Client:
         return _client
 
 
+# -- what a failure below HTTP means for a retry -------------------------------------------------
+# httpx's exceptions are consulted only if httpx is loaded: none can exist otherwise.
+
+
+def _httpx() -> Any:
+    return sys.modules.get("httpx")
+
+
+def not_sent(exc: BaseException) -> bool:
+    """The request provably never reached the server (refused, connect or pool timeout)."""
+    if isinstance(exc, transport.NotSent):
+        return True
+    httpx = _httpx()
+    return httpx is not None and isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+
+
+def maybe_sent(exc: BaseException) -> bool:
+    """The request may have reached the server and its answer was lost (timeout, reset, cut)."""
+    if isinstance(exc, transport.MaybeSent):
+        return True
+    httpx = _httpx()
+    return httpx is not None and isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError,
+                                                  httpx.WriteError, httpx.RemoteProtocolError))  # fmt: skip
+
+
+def transport_failure(exc: BaseException) -> bool:
+    if isinstance(exc, transport.TransportError):
+        return True
+    httpx = _httpx()
+    return httpx is not None and isinstance(exc, httpx.TransportError)
+
+
+def connection_refused(exc: BaseException) -> bool:
+    """Nothing listens there (any more): the embedded server may need reviving."""
+    if isinstance(exc, transport.ConnectError):
+        return True
+    httpx = _httpx()
+    return httpx is not None and isinstance(exc, httpx.ConnectError)
+
+
+def timed_out(exc: BaseException) -> bool:
+    if isinstance(exc, (transport.ConnectTimeout, transport.ReadTimeout)):
+        return True
+    httpx = _httpx()
+    return httpx is not None and isinstance(exc, httpx.TimeoutException)
+
+
 class RetryableStatus(Exception):
     """Internal: a response whose status says "try again"."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: Response) -> None:
         super().__init__(f"HTTP {response.status_code}")
         self.response = response
 
@@ -127,6 +169,8 @@ def retry_settings() -> tuple[int, float, float, float]:
 
 def backoff(attempt: int, initial: float, maximum: float) -> float:
     """Exponential wait after failed attempt ``attempt`` (1-based), with up to ``initial`` of jitter."""
+    import random
+
     return min(maximum, initial * 2 ** (attempt - 1)) + random.uniform(0, initial)
 
 
@@ -139,59 +183,107 @@ def describe_failure(exc: BaseException | None) -> str:
 
 
 def log_retry(what: str, attempt: int, attempts: int, wait: float, exc: BaseException | None) -> None:
-    log.info("retry %d/%d in %.1f s: %s: %s", attempt, attempts - 1, wait, what, describe_failure(exc))
+    import logging
+
+    logging.getLogger("gb2.retry").info("retry %d/%d in %.1f s: %s: %s", attempt, attempts - 1, wait, what,
+                                        describe_failure(exc))  # fmt: skip
+
+
+class Retry:
+    """The retry loop every gb2 call shares (see :func:`retrying`): call it with the function
+    to run. The first attempt runs directly; only a failure worth retrying hands the call to
+    tenacity (imported then), which replays that failure as its first attempt and goes on."""
+
+    def __init__(self, what: str, retryable: Callable[[BaseException], bool],
+                 before_retry: Callable[[BaseException], None] | None) -> None:  # fmt: skip
+        self.what = what
+        self.retryable = retryable
+        self.before_retry = before_retry
+
+    def __call__(self, fn: Callable[[], Any]) -> Any:
+        started = time.monotonic()
+        try:
+            return fn()
+        except BaseException as exc:
+            if not self.retryable(exc):
+                raise
+            first: BaseException | None = exc
+
+        def attempt() -> Any:
+            nonlocal first
+            if first is not None:
+                failure, first = first, None
+                raise failure
+            return fn()
+
+        return self._tenacity(time.monotonic() - started)(attempt)
+
+    def _tenacity(self, spent: float) -> Any:
+        """Works with tenacity 8.2+ and 9; ``spent``: seconds the first attempt took (they count
+        against the deadline)."""
+        from tenacity import (
+            RetryCallState,
+            Retrying,
+            retry_if_exception,
+            stop_after_attempt,
+            stop_after_delay,
+        )
+
+        attempts, initial, maximum, total = retry_settings()
+        deadline = max(0.0, total - spent)
+        what, before_retry = self.what, self.before_retry
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            seconds = backoff(state.attempt_number, initial, maximum)
+            if isinstance(exc, RetryableStatus):
+                retry_after = exc.response.headers.get("retry-after", "")
+                if retry_after.isdigit():
+                    seconds = min(float(retry_after), MAX_RETRY_AFTER)
+            left = deadline - (state.seconds_since_start or 0.0)
+            return max(0.0, min(seconds, left))
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            sleep = state.next_action.sleep if state.next_action else 0.0
+            log_retry(what, state.attempt_number, attempts, sleep, exc)
+            if before_retry is not None and exc is not None:
+                before_retry(exc)
+
+        return Retrying(
+            retry=retry_if_exception(self.retryable),
+            wait=wait,
+            stop=stop_after_attempt(attempts) | stop_after_delay(deadline),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
 
 
 def retrying(what: str, retryable: Callable[[BaseException], bool], *,
-             before_retry: Callable[[BaseException], None] | None = None) -> Retrying:  # fmt: skip
+             before_retry: Callable[[BaseException], None] | None = None) -> Retry:  # fmt: skip
     """The retry loop every gb2 call shares: bounded in attempts and total time, logged.
 
     ``retryable`` says which failures are worth another attempt; ``before_retry``
-    runs before each retry (e.g. to reconcile a lost answer). Works with tenacity 8.2+ and 9.
+    runs before each retry (e.g. to reconcile a lost answer). Use as ``retrying(...)(fn)``.
     """
-    attempts, initial, maximum, deadline = retry_settings()
-
-    def wait(state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        seconds = backoff(state.attempt_number, initial, maximum)
-        if isinstance(exc, RetryableStatus):
-            retry_after = exc.response.headers.get("retry-after", "")
-            if retry_after.isdigit():
-                seconds = min(float(retry_after), MAX_RETRY_AFTER)
-        left = deadline - (state.seconds_since_start or 0.0)
-        return max(0.0, min(seconds, left))
-
-    def before_sleep(state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        sleep = state.next_action.sleep if state.next_action else 0.0
-        log_retry(what, state.attempt_number, attempts, sleep, exc)
-        if before_retry is not None and exc is not None:
-            before_retry(exc)
-
-    return Retrying(
-        retry=retry_if_exception(retryable),
-        wait=wait,
-        stop=stop_after_attempt(attempts) | stop_after_delay(deadline),
-        before_sleep=before_sleep,
-        reraise=True,
-    )
+    return Retry(what, retryable, before_retry)
 
 
 def retryable_failure(idempotent: bool) -> Callable[[BaseException], bool]:
-    """The policy of the module docstring as a tenacity predicate."""
+    """The policy of the module docstring as a predicate."""
     statuses = RETRY_STATUS_IDEMPOTENT if idempotent else RETRY_STATUS_ANY
 
     def retryable(exc: BaseException) -> bool:
         if isinstance(exc, RetryableStatus):
             return exc.response.status_code in statuses
-        if isinstance(exc, NOT_SENT_ERRORS):
+        if not_sent(exc):
             return True
-        return idempotent and isinstance(exc, (*MAYBE_SENT_ERRORS, StreamCut))
+        return idempotent and (isinstance(exc, StreamCut) or maybe_sent(exc))
 
     return retryable
 
 
-def should_retry(response: httpx.Response, statuses: frozenset[int]) -> bool:
+def should_retry(response: Response, statuses: frozenset[int]) -> bool:
     """A status worth another attempt; not a 500 that names its cause (Rucio's ``ExceptionClass``
     on a refusal it reports as a server error): asking again would get the same answer."""
     if response.status_code not in statuses:
@@ -209,7 +301,7 @@ def answer_lost(exc: BaseException) -> bool:
 # -- error mapping ---------------------------------------------------------------------------
 
 
-def error_detail(response: httpx.Response) -> str:
+def error_detail(response: Response) -> str:
     """The server's reason, from DiracX ``detail``, OAuth ``error`` or Rucio's exception fields."""
     message = response.headers.get("ExceptionMessage")
     try:
@@ -226,7 +318,7 @@ def error_detail(response: httpx.Response) -> str:
     return body_summary(response)
 
 
-def body_summary(response: httpx.Response) -> str:
+def body_summary(response: Response) -> str:
     """A non-JSON error body (an HTML page from a wrong URL, a proxy's text) in one line:
     status, content type and the first meaningful line (an HTML page's title or heading)."""
     kind = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
@@ -238,7 +330,7 @@ def body_summary(response: httpx.Response) -> str:
     return f"HTTP {response.status_code} ({kind}): {line[:200]}" if line else f"HTTP {response.status_code} ({kind})"
 
 
-def raise_for_response(service: str, response: httpx.Response) -> None:
+def raise_for_response(service: str, response: Response) -> None:
     """Turn an error response into the matching :class:`Gb2Error`."""
     status = response.status_code
     if status < 400:
@@ -283,6 +375,7 @@ class Api:
 
     @property
     def client(self) -> httpx.Client:
+        """The httpx client of the requests httpx carries (see the module docstring)."""
         return self._client or shared_client()
 
     def url(self, path: str) -> str:
@@ -296,15 +389,31 @@ class Api:
             headers.update(extra)
         return headers
 
-    def _retrying(self, what: str, idempotent: bool) -> Retrying:
+    def _via_httpx(self, url: str, kwargs: Mapping[str, Any]) -> bool:
+        return self._client is not None or "files" in kwargs or transport.proxy_for(url) is not None
+
+    def _open(self, method: str, path: str, headers: dict[str, str], stream: bool,
+              kwargs: dict[str, Any]) -> tuple[Response, Callable[[], None]]:  # fmt: skip
+        """One exchange: (the response, what closes it)."""
+        url = self.url(path)
+        if not self._via_httpx(url, kwargs):
+            response = transport.send(method, url, headers=headers, stream=stream, **kwargs)
+            return response, response.close
+        if not stream:
+            response = self.client.request(method, url, headers=headers, **kwargs)
+            return response, response.close
+        cm = self.client.stream(method, url, headers=headers, **kwargs)
+        return cm.__enter__(), lambda: cm.__exit__(None, None, None)
+
+    def _retrying(self, what: str, idempotent: bool) -> Retry:
         def before_retry(exc: BaseException) -> None:
-            if self.revive is not None and isinstance(exc, httpx.ConnectError):
+            if self.revive is not None and connection_refused(exc):
                 self.revive()
 
         return retrying(f"{self.service} {what}", retryable_failure(idempotent), before_retry=before_retry)
 
-    def _unreachable(self, exc: httpx.TransportError) -> ServerUnreachable:
-        if isinstance(exc, httpx.TimeoutException):
+    def _unreachable(self, exc: BaseException) -> ServerUnreachable:
+        if timed_out(exc):
             return ServerUnreachable(f"{self.service} at {self.base_url} did not answer in time ({type(exc).__name__})")
         return ServerUnreachable(f"cannot reach {self.service} at {self.base_url}: {_reason(exc)}")
 
@@ -318,12 +427,12 @@ class Api:
         headers: Mapping[str, str] | None = None,
         check: bool = True,
         **kwargs: Any,
-    ) -> httpx.Response:
+    ) -> Response:
         """Send a request; retry per the policy; raise a :class:`Gb2Error` on failure."""
         statuses = RETRY_STATUS_IDEMPOTENT if idempotent else RETRY_STATUS_ANY
 
-        def attempt() -> httpx.Response:
-            response = self.client.request(method, self.url(path), headers=self._headers(headers, auth), **kwargs)
+        def attempt() -> Response:
+            response, _ = self._open(method, path, self._headers(headers, auth), False, kwargs)
             if should_retry(response, statuses):
                 raise RetryableStatus(response)
             return response
@@ -336,8 +445,10 @@ class Api:
                 raise ServerUnreachable(f"{self.service} kept failing (HTTP {response.status_code}, "
                                         f"{retry_settings()[0]} tries): {error_detail(response)}",
                                         status_code=response.status_code) from None  # fmt: skip
-        except httpx.TransportError as exc:
-            raise self._unreachable(exc) from exc
+        except Exception as exc:
+            if transport_failure(exc):
+                raise self._unreachable(exc) from exc
+            raise
         if check:
             raise_for_response(self.service, response)
         return response
@@ -352,44 +463,45 @@ class Api:
         headers: Mapping[str, str] | None = None,
         check: bool = True,
         **kwargs: Any,
-    ) -> Iterator[httpx.Response]:
+    ) -> Iterator[Response]:
         """A streamed response whose opening is retried (a read that fails later is the caller's:
         :meth:`ndjson` resumes listings)."""
 
-        def open_stream() -> tuple[Any, httpx.Response]:
-            cm = self.client.stream(method, self.url(path), headers=self._headers(headers, auth), **kwargs)
-            response = cm.__enter__()
+        def open_stream() -> tuple[Response, Callable[[], None]]:
+            response, close = self._open(method, path, self._headers(headers, auth), True, kwargs)
             if should_retry(response, RETRY_STATUS_IDEMPOTENT):
                 try:
                     response.read()
                 finally:
-                    cm.__exit__(None, None, None)
+                    close()
                 raise RetryableStatus(response)
-            return cm, response
+            return response, close
 
         try:
-            cm, response = self._retrying(f"{method} {_short(path)}", True)(open_stream)
+            response, close = self._retrying(f"{method} {_short(path)}", True)(open_stream)
         except RetryableStatus as exc:  # still failing after the whole budget: an answer already read
             if check:
                 raise_for_response(self.service, exc.response)
             yield exc.response
             return
-        except httpx.TransportError as exc:
-            raise self._unreachable(exc) from exc
+        except Exception as exc:
+            if transport_failure(exc):
+                raise self._unreachable(exc) from exc
+            raise
         try:
             if check and response.status_code >= 400:
                 response.read()
                 raise_for_response(self.service, response)
             yield response
         finally:
-            cm.__exit__(None, None, None)
+            close()
 
     def ndjson(
         self,
         method: str,
         path: str,
         *,
-        error: Callable[[httpx.Response], None] | None = None,
+        error: Callable[[Response], None] | None = None,
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Iterate over an ``application/x-json-stream`` response, one value per line.
@@ -430,7 +542,22 @@ class Api:
                 time.sleep(wait)
 
 
-def _ndjson_values(response: httpx.Response) -> Iterator[Any]:
+def probe(url: str, *, timeout: float) -> Response:
+    """One GET without retries (a health check): the answer whatever its status;
+    :class:`ServerUnreachable` if none came within ``timeout``. Carried as :class:`Api` carries requests."""
+    try:
+        if transport.proxy_for(url) is None:
+            return transport.send("GET", url, timeout=timeout)
+        import httpx
+
+        return httpx.get(url, timeout=timeout, headers={"User-Agent": USER_AGENT})
+    except Exception as exc:
+        if transport_failure(exc):
+            raise ServerUnreachable(f"cannot reach {url}: {_reason(exc)}") from exc
+        raise
+
+
+def _ndjson_values(response: Response) -> Iterator[Any]:
     """Values of an NDJSON body; :class:`StreamCut` if it ends early."""
     try:
         for line in response.iter_lines():
@@ -441,8 +568,10 @@ def _ndjson_values(response: httpx.Response) -> Iterator[Any]:
             except ValueError as exc:  # the last line of a body cut short
                 raise StreamCut(f"unreadable line ({_reason(exc)})") from exc
             yield value
-    except httpx.TransportError as exc:
-        raise StreamCut(_reason(exc)) from exc
+    except Exception as exc:
+        if transport_failure(exc):
+            raise StreamCut(_reason(exc)) from exc
+        raise
 
 
 def _short(path: str) -> str:

@@ -34,14 +34,15 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
-import httpx
-
-from gb2.client.http import Api, raise_for_response
+from gb2.client.http import Api, Response, raise_for_response
 from gb2.data.lfn import Did, datablock, normalise, scope_for
 from gb2.errors import Forbidden, Gb2Error, NotFound, RequestRefused
+
+if TYPE_CHECKING:
+    import httpx
 
 SERVICE = "Rucio"
 NDJSON = "application/x-json-stream"
@@ -149,7 +150,7 @@ class RucioClient:
 
     # -- plumbing -------------------------------------------------------------------------
     def _send(self, method: str, path: str, *, idempotent: bool, ok: Collection[str] = (),
-              **kwargs: Any) -> httpx.Response:
+              **kwargs: Any) -> Response:
         """One request; error responses whose ExceptionClass is in ``ok`` are returned, not raised."""
         for attempt in (0, 1):
             response = self.api.request(method, path, idempotent=idempotent, check=False, **kwargs)
@@ -603,7 +604,7 @@ class RucioClient:
 
 # -- errors -------------------------------------------------------------------------------
 
-def _is_auth_failure(response: httpx.Response) -> bool:
+def _is_auth_failure(response: Response) -> bool:
     return response.status_code == 401 and response.headers.get("ExceptionClass") == "CannotAuthenticate"
 
 
@@ -612,7 +613,7 @@ def _error(exc: Gb2Error, exception_class: str | None) -> Gb2Error:
     return exc
 
 
-def _check(response: httpx.Response) -> None:
+def _check(response: Response) -> None:
     """Raise the gb2 error for a Rucio error response (Rucio says 401 AccessDenied for "forbidden")."""
     if response.status_code < 400:
         return

@@ -14,14 +14,12 @@ distance per local and candidate RSE pair.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from gb2.client.rucio import RucioClient
@@ -78,6 +76,8 @@ class Distances(Mapping[str, int]):
             with self._lock:
                 self._found.update(dict.fromkeys(wanted))
             return
+        from concurrent.futures import ThreadPoolExecutor
+
         rucio = self._rucio
         pairs = [(a, b) for b in wanted for a in self._local]
         with ThreadPoolExecutor(max_workers=min(8, len(pairs))) as pool:
@@ -154,6 +154,8 @@ def replica_order(rucio: RucioClient, site: str | None) -> ReplicaOrder:
 def rse_sites(rucio: RucioClient, names: list[str]) -> dict[str, str]:
     """RSE -> its ``site`` attribute, from a cache per catalogue refreshed daily (or when
     an RSE is new to it); attributes are read in parallel."""
+    import hashlib
+
     path = cache_dir() / "topology" / (hashlib.sha256(rucio.api.base_url.encode()).hexdigest()[:16] + ".json")
     cached: dict[str, str] = {}
     try:
@@ -164,6 +166,8 @@ def rse_sites(rucio: RucioClient, names: list[str]) -> dict[str, str]:
     missing = [n for n in names if n not in cached]
     if not missing:
         return {n: cached[n] for n in names}
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=min(8, len(missing))) as pool:
         for name, attrs in zip(missing, pool.map(lambda n: _attributes(rucio, n), missing), strict=True):
             cached[name] = str(attrs.get("site") or "")

@@ -17,7 +17,6 @@ import fcntl
 import http.client
 import json
 import os
-import ssl
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -25,9 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse, urlsplit
 
-import httpx
-
-from gb2.client.http import USER_AGENT, http_timeout, raise_for_response
+from gb2.client.http import raise_for_response
+from gb2.client.transport import USER_AGENT, Response, connection
 from gb2.data.checksum import CHUNK, Adler32, adler32_file, normalise_adler32
 from gb2.errors import LocalWriteFailed, OperationFailed
 from gb2.fileio import reason, write_all
@@ -138,30 +136,16 @@ def partial_name(dest: Path) -> Path:
 # -- bulk HTTP GETs ----------------------------------------------------------------------------
 # Files are fetched with the standard library's http.client and ``readinto`` into one
 # reused buffer: httpx parses bodies in pure Python (h11), which caps a 2-core machine
-# at about half of curl's loopback speed; http.client reads at curl's speed. API calls
-# keep using httpx. Each thread keeps its own keep-alive connection per server.
+# at about half of curl's loopback speed; http.client reads at curl's speed. Each thread
+# keeps its own keep-alive connection per server, in the pool the API calls use too.
 
-_connections = threading.local()
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
 def _connection(scheme: str, host: str, port: int, fresh: bool = False, *, purpose: str = "get") -> http.client.HTTPConnection:
-    """This thread's kept-alive connection to a server; a copy reads (``get``) and writes
-    (``put``) at once, so the two have a connection each."""
-    pool: dict = _connections.__dict__.setdefault("pool", {})
-    timeout = http_timeout()
-    key = (scheme, host, port, purpose, timeout)
-    conn = pool.get(key)
-    if conn is not None and fresh:
-        conn.close()
-        conn = None
-    if conn is None:
-        if scheme == "https":
-            conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=ssl.create_default_context())
-        else:
-            conn = http.client.HTTPConnection(host, port, timeout=timeout)
-        pool[key] = conn
-    return conn
+    """This thread's kept-alive connection to a server (the pool of :mod:`gb2.client.transport`);
+    a copy reads (``get``) and writes (``put``) at once, so the two have a connection each."""
+    return connection(scheme, host, port, fresh=fresh, purpose=purpose)
 
 
 def open_get(url: str, headers: Mapping[str, str]) -> tuple[http.client.HTTPResponse, http.client.HTTPConnection]:
@@ -197,7 +181,7 @@ def open_get(url: str, headers: Mapping[str, str]) -> tuple[http.client.HTTPResp
         if response.status >= 400:
             body = response.read(65536)
             conn.close()
-            raise_for_response("storage element", httpx.Response(response.status, headers=response.getheaders(), content=body))
+            raise_for_response("storage element", Response(response.status, response.getheaders(), body))
         return response, conn
     raise OperationFailed(f"too many redirects from {url}")
 
@@ -354,7 +338,7 @@ def send(chunks: Chunks, size: int, url: str, *, headers: Mapping[str, str] | No
             continue
         break
     if status not in (200, 201, 204):
-        raise_for_response("storage element", httpx.Response(status, headers=reply.getheaders(), content=reply.body))
+        raise_for_response("storage element", Response(status, reply.getheaders(), reply.body))
     _check(url.rsplit("/", 1)[-1], total, checksum, size, adler32)
     stored = _stored_checksum(reply, url, sent_headers)
     if stored is not None and normalise_adler32(stored) != checksum:

@@ -94,6 +94,7 @@ class Engine:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._runners: dict[int, JobRunner] = {}
+        self._ended: list[int] = []  # jobs whose runner ended: their slots are freed by the engine's thread
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._last_watch = 0.0
@@ -118,6 +119,7 @@ class Engine:
             runner.abort(silent=True)
         for runner in runners:
             runner.join(timeout=15)
+        self._free_slots()
         self._requeue([r.spec.job_id for r in runners])
         if self.reaper is not None:
             self.reaper.close()
@@ -164,6 +166,7 @@ class Engine:
             self._wake.wait(self.settings.engine_poll_seconds)
 
     def _pass(self) -> None:
+        self._free_slots()
         self._confirm_bulk()
         self._optimise()
         self._scout_agent()
@@ -441,15 +444,25 @@ class Engine:
         runner.start()
 
     def _runner_done(self, runner: JobRunner) -> None:
+        """Called by the runner's own thread as it ends. Its slot is freed by the engine's thread:
+        a database connection opened here would be one more per job, never closed."""
         with self._lock:
             self._runners.pop(runner.spec.job_id, None)
-        if not self._stop.is_set():
-            try:
-                with self.db.write() as c:
-                    c.execute("DELETE FROM engine_slots WHERE JobID=? AND EngineID=?", (runner.spec.job_id, self.id))
-            except Exception:
-                log.exception("could not release slot of job %s", runner.spec.job_id)
-            self._wake.set()
+            self._ended.append(runner.spec.job_id)
+        self._wake.set()
+
+    def _free_slots(self) -> None:
+        """Slots of ended runners, in one statement (not those of a job started again meanwhile)."""
+        with self._lock:
+            ended = [j for j in self._ended if j not in self._runners]
+            self._ended.clear()
+        if not ended:
+            return
+        try:
+            with self.db.write() as c:
+                c.executemany("DELETE FROM engine_slots WHERE JobID=? AND EngineID=?", [(j, self.id) for j in ended])
+        except Exception:
+            log.exception("could not release the slots of jobs %s", ended)
 
     # -- 4. watching ------------------------------------------------------------------
     def _watch(self) -> None:

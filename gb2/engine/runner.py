@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,7 @@ class JobRunner(threading.Thread):
         self.payload: Payload | None = None
         self._abort = threading.Event()
         self._silent = False  # the job left our hands (killed, rescheduled, engine stopping)
+        self._pending: list[tuple[datetime, dict[str, str]]] = []  # deferred status updates
         self._sandbox_sent = False
 
     # -- control from the engine -------------------------------------------------------
@@ -122,13 +124,24 @@ class JobRunner(threading.Thread):
             self.payload.terminate(grace=2.0)
 
     # -- status reporting --------------------------------------------------------------
-    def report(self, status: str | None = None, minor: str | None = None, application: str | None = None) -> None:
+    def report(self, status: str | None = None, minor: str | None = None, application: str | None = None,
+               *, defer: bool = False) -> None:  # fmt: skip
+        """Send a status update. ``defer``: the next step follows at once (nothing to download,
+        say), so this update waits, stamped with its own time, and goes in the same request as
+        the next one: the job's history is the same, with fewer requests."""
         if self._silent:
             return
+        update = {k: v for k, v in (("Status", status), ("MinorStatus", minor), ("ApplicationStatus", application))
+                  if v is not None}  # fmt: skip
+        stamp = datetime.now(timezone.utc)
+        if self._pending and stamp <= self._pending[-1][0]:
+            stamp = self._pending[-1][0] + timedelta(microseconds=1)  # each update its own time, in order
+        self._pending.append((stamp, {**update, "Source": "JobWrapper"}))
+        if defer:
+            return
+        pending, self._pending = self._pending, []
         try:
-            self.dx.set_job_status(
-                [self.spec.job_id], status=status, minor=minor, application=application, source="JobWrapper"
-            )
+            self.dx.set_status({self.spec.job_id: {when.isoformat(): fields for when, fields in pending}})
         except Gb2Error as exc:
             log.warning("job %s: status report failed: %s", self.spec.job_id, exc)
 
@@ -153,13 +166,14 @@ class JobRunner(threading.Thread):
         job_id = self.spec.job_id
         shutil.rmtree(self.workdir, ignore_errors=True)
         self.workdir.mkdir(parents=True)
-        self.report(RUNNING, Minor.JOB_INITIALIZATION, "Unknown")
+        self.report(RUNNING, Minor.JOB_INITIALIZATION, "Unknown", defer=True)
         if self._abort.is_set():
             return
         self._write_job_info([])  # which attempt this is, in the logs of a job that fails early too
-        self.report(minor=Minor.DOWNLOADING_INPUT_SANDBOX)
+        # A step with nothing to fetch takes no time: its update goes with the next one.
+        self.report(minor=Minor.DOWNLOADING_INPUT_SANDBOX, defer=not self.ad.strings("InputSandbox"))
         self._input_sandbox()
-        self.report(minor=Minor.INPUT_DATA_RESOLUTION)
+        self.report(minor=Minor.INPUT_DATA_RESOLUTION, defer=not jdl.lfn_list(self.ad.strings("InputData")))
         inputs = self._input_data()
         self._write_job_info(inputs)
         argv = self._command()
@@ -362,7 +376,7 @@ class JobRunner(threading.Thread):
             self._upload_output_sandbox(final_failure=True)
             raise JobFailed(Minor.CPU_LIMIT)
         ok = outcome.returncode == 0
-        self.report(COMPLETING, Minor.UPLOADING_OUTPUT_SANDBOX)
+        self.report(COMPLETING, Minor.UPLOADING_OUTPUT_SANDBOX, defer=True)  # sent with the end: logs go fast
         self._upload_output_sandbox(final_failure=not ok)
         # The payload may have set its own ApplicationStatus; otherwise say how it ended.
         untouched = self._application_status() in (None, "Running", "Unknown")

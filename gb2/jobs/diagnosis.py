@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import httpx
-
-from gb2.errors import Gb2Error, NotFound
+from gb2.client.http import Response, probe
+from gb2.errors import Gb2Error, NotFound, ServerUnreachable
 from gb2.jobs.states import FATAL_STATES, Minor, failed_scout_of
 from gb2.jobs.status import Selection, check_named
 
@@ -39,7 +38,7 @@ class Check:
         return {"name": self.name, "status": self.status, "detail": self.detail}
 
 
-def _clock_skew(response: httpx.Response) -> float | None:
+def _clock_skew(response: Response) -> float | None:
     date = response.headers.get("date")
     if not date:
         return None
@@ -68,10 +67,12 @@ def check_setup(profile: str | None) -> list[Check]:
         return [*checks, Check("server", FAIL, str(exc))]
     start = time.perf_counter()
     try:
-        response = httpx.get(f"{session.diracx_url}/.well-known/openid-configuration", timeout=15)
-        response.raise_for_status()
-    except httpx.HTTPError as exc:
+        response = probe(f"{session.diracx_url}/.well-known/openid-configuration", timeout=15)
+    except ServerUnreachable as exc:
         return [*checks, Check("DiracX", FAIL, f"{session.diracx_url} cannot be reached: {exc}")]
+    if response.status_code >= 400:
+        return [*checks, Check("DiracX", FAIL, f"{session.diracx_url} cannot be reached: HTTP {response.status_code} "
+                                               f"{response.reason_phrase}")]  # fmt: skip
     checks.append(Check("DiracX", OK, f"{session.diracx_url} answers in {(time.perf_counter() - start) * 1000:.0f} ms"))
     skew = _clock_skew(response)
     if skew is not None:

@@ -34,13 +34,83 @@ Value = Union[str, int, float, Expr, list["Value"], "ClassAd"]
 
 
 class ClassAd(dict):
-    """Attributes in insertion order; lookups ignore case."""
+    """Attributes in insertion order; lookups ignore case (through an index of the lower-case
+    names, kept by every method that changes the keys: a job's ad is read many times)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._names: dict[str, str] = {}  # lower-case name -> the first key spelled so
+        for key in self:
+            self._names.setdefault(key.lower(), key)
+
+    def __setitem__(self, key: str, value: object) -> None:
+        if not dict.__contains__(self, key):
+            self._names.setdefault(key.lower(), key)
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key: str) -> None:
+        dict.__delitem__(self, key)
+        self._forget(key)
+
+    def _forget(self, key: str) -> None:
+        lower = key.lower()
+        if self._names.get(lower) == key:
+            del self._names[lower]
+            other = next((k for k in self if k.lower() == lower), None)
+            if other is not None:
+                self._names[lower] = other
+
+    def pop(self, key: str, *default: object) -> object:  # type: ignore[override]
+        if not dict.__contains__(self, key):
+            return dict.pop(self, key, *default)
+        value = dict.pop(self, key)
+        self._forget(key)
+        return value
+
+    def popitem(self) -> tuple[str, object]:
+        key, value = dict.popitem(self)
+        self._forget(key)
+        return key, value
+
+    def clear(self) -> None:
+        dict.clear(self)
+        self._names.clear()
+
+    def update(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def setdefault(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        if not dict.__contains__(self, key):
+            self[key] = default
+        return dict.__getitem__(self, key)
+
+    def __ior__(self, other: object) -> ClassAd:  # type: ignore[override]
+        self.update(other)
+        return self
+
+    def __or__(self, other: object) -> ClassAd:  # type: ignore[override]
+        merged = ClassAd(self)
+        merged.update(other)
+        return merged
+
+    def copy(self) -> ClassAd:  # type: ignore[override]
+        return ClassAd(self)
+
+    __copy__ = copy
+
+    def __deepcopy__(self, memo: dict) -> ClassAd:
+        import copy
+
+        return ClassAd({k: copy.deepcopy(v, memo) for k, v in self.items()})
+
+    def __reduce__(self) -> tuple:
+        return (ClassAd, (dict(self),))
 
     def _key(self, name: str) -> str | None:
         if dict.__contains__(self, name):
             return name
-        lower = name.lower()
-        return next((k for k in self if k.lower() == lower), None)
+        return self._names.get(name.lower())
 
     def get_ci(self, name: str, default: object = None) -> object:
         key = self._key(name)
@@ -101,14 +171,16 @@ _TOKEN = re.compile(
 
 def _tokens(text: str) -> Iterator[tuple[str, str, int, int]]:
     pos = 0
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if m is None:
-            raise JDLError(f"unexpected character {text[pos]!r} at offset {pos}")
+    for m in _TOKEN.finditer(text):
+        start = m.start()
+        if start != pos:  # a character no token matches (finditer would skip it)
+            break
         pos = m.end()
         kind = m.lastgroup
         if kind != "ws":
-            yield kind or "", m.group(), m.start(), m.end()
+            yield kind or "", m.group(), start, pos
+    if pos < len(text):
+        raise JDLError(f"unexpected character {text[pos]!r} at offset {pos}")
 
 
 class _Parser:
@@ -187,9 +259,12 @@ class _Parser:
         raise JDLError(f"unexpected {text!r}")
 
 
+_ESCAPE = re.compile(r"\\(.)")
+
+
 def _unquote(text: str) -> str:
     body = text[1:-1]
-    return re.sub(r"\\(.)", lambda m: m.group(1), body)
+    return _ESCAPE.sub(r"\1", body) if "\\" in body else body
 
 
 def _number_or_expr(text: str) -> Value:
@@ -218,11 +293,88 @@ def parse(text: str) -> ClassAd:
     return ad
 
 
+def parse_many(texts: Iterable[str]) -> list[ClassAd]:
+    """Parse the JDLs of one bulk submission, as :func:`parse` would one by one.
+
+    JDLs written one attribute per line (as gb2 and DIRAC write them) share most of
+    their lines: each distinct line is parsed once and its attributes reused (copied).
+    A text not laid out so (an attribute spread over lines, a missing ``;``) is parsed
+    in full. The result is the same: when every line of a text tokenizes completely on
+    its own and ends with ``;``, no token crosses a line, so the lines' attributes in
+    order are exactly the text's.
+    """
+    memo: dict[str, list[tuple[str, str, Value]] | None] = {}
+    return [_by_lines(text, memo) or parse(text) for text in texts]
+
+
+def _by_lines(text: str, memo: dict[str, list[tuple[str, str, Value]] | None]) -> ClassAd | None:
+    lines = text.strip().split("\n")
+    if len(lines) < 3 or lines[0].strip() != "[" or lines[-1].strip() != "]":
+        return None
+    ad = ClassAd()
+    names = ad._names  # filled here directly: the name each attribute was first given, as set_ci keeps it
+    for line in lines[1:-1]:
+        if line in memo:
+            entries = memo[line]
+        else:
+            entries = memo[line] = _line_attributes(line)
+        if entries is None:
+            return None
+        for name, lower, value in entries:
+            dict.__setitem__(ad, names.setdefault(lower, name), _copy(value))
+    return ad or None
+
+
+#: The commonest lines, ``Name = "text";`` and ``Name = {"a", "b"};``, read with one match
+#: (the grammar's tokens: a name, a string without raw newlines, a list of such strings).
+_NAME = r"([A-Za-z_][A-Za-z0-9_.]*)"
+_STRING = r'"(?:[^"\\\n]|\\[^\n])*"'
+_STRING_LINE = re.compile(rf"[ \t]*{_NAME}[ \t]*=[ \t]*({_STRING})[ \t]*;[ \t]*")
+_STRINGS_LINE = re.compile(rf"[ \t]*{_NAME}[ \t]*=[ \t]*\{{[ \t]*((?:{_STRING}[ \t]*,[ \t]*)*{_STRING})[ \t]*\}}[ \t]*;[ \t]*")
+_STRING_ITEM = re.compile(_STRING)
+
+
+def _line_attributes(line: str) -> list[tuple[str, str, Value]] | None:
+    """The attributes of one line that stands on its own (every token complete, ending with ``;``)."""
+    m = _STRING_LINE.fullmatch(line)
+    if m:
+        return [(m[1], m[1].lower(), _unquote(m[2]))]
+    m = _STRINGS_LINE.fullmatch(line)
+    if m:
+        return [(m[1], m[1].lower(), [_unquote(item) for item in _STRING_ITEM.findall(m[2])])]
+    try:
+        parser = _Parser(line)
+        if not parser.tokens:
+            return []  # blank, or a comment
+        if parser.tokens[-1][1] != ";":
+            return None
+        return [(name, name.lower(), value) for name, value in parser.classad(bracketed=False).items()]
+    except JDLError:
+        return None
+
+
+def _copy(value: Value) -> Value:
+    """A parsed value for one more ad (lists and nested ads are not shared between jobs)."""
+    kind = type(value)
+    if kind is str or kind is int:
+        return value
+    if isinstance(value, ClassAd):
+        return ClassAd({k: _copy(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [v if type(v) is str else _copy(v) for v in value]
+    return value
+
+
 def quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _format(value: object, indent: str) -> str:
+    kind = type(value)
+    if kind is str:
+        return quote(value)  # type: ignore[arg-type]
+    if kind is list and all(type(v) is str for v in value):  # type: ignore[attr-defined]
+        return "{" + ", ".join(map(quote, value)) + "}"  # type: ignore[call-overload]
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -236,10 +388,47 @@ def _format(value: object, indent: str) -> str:
     return quote(str(value))
 
 
+def _lines(ad: Mapping[str, object], indent: str) -> list[str]:
+    return [f"{indent}{name} = {_format(value, indent)};" for name, value in ad.items() if value is not None]
+
+
 def dumps(ad: Mapping[str, object], indent: str = "    ", closing_indent: str = "") -> str:
     """Write a ClassAd as JDL text, one attribute per line."""
-    lines = [f"{indent}{name} = {_format(value, indent)};" for name, value in ad.items() if value is not None]
-    return "[\n" + "\n".join(lines) + f"\n{closing_indent}]"
+    return "[\n" + "\n".join(_lines(ad, indent)) + f"\n{closing_indent}]"
+
+
+def attribute_line(name: str, value: object) -> str:
+    """One attribute as :func:`dumps` writes it."""
+    return f"    {name} = {_format(value, '    ')};"
+
+
+def append_lines(text: str, lines: Iterable[str]) -> str | None:
+    """``text`` with attribute lines added before its closing ``]``, so that it reads as the ad
+    with those attributes set (``set_ci``) in order; None when ``text`` does not end with
+    ``;`` and ``]`` (then write the ad with :func:`dumps`)."""
+    body = text.rstrip()
+    if not body.endswith("]"):
+        return None
+    head = body[:-1].rstrip()
+    if not head.endswith(";"):
+        return None
+    return head + "\n" + "\n".join(lines) + "\n]"
+
+
+class Template:
+    """Many JDLs that share their first attributes (a project's jobs): the shared lines are
+    written once. ``Template(shared).dumps(own)`` is ``dumps({**shared, **own})`` for ``own``
+    attributes that ``shared`` does not have."""
+
+    def __init__(self, shared: Mapping[str, object]) -> None:
+        self._shared = _lines(shared, "    ")
+        self._head = "[\n" + "".join(line + "\n" for line in self._shared)
+
+    def dumps(self, own: Mapping[str, object]) -> str:
+        lines = _lines(own, "    ")
+        if self._shared and lines:
+            return self._head + "\n".join(lines) + "\n]"
+        return "[\n" + "\n".join(self._shared + lines) + "\n]"
 
 
 def attribute_names(ad: ClassAd) -> frozenset[str]:

@@ -514,14 +514,20 @@ def jdl_base(plan: Plan, sandbox_entries: list[str]) -> dict[str, Any]:
 
 def job_attributes(plan: Plan, job: PlannedJob, base: dict[str, Any], has_inputs: bool) -> dict[str, Any]:
     """One job's JDL attributes: the shared ones, its name, arguments and input data."""
+    return {**base, **own_attributes(plan, job, has_inputs)}
+
+
+def own_attributes(plan: Plan, job: PlannedJob, has_inputs: bool) -> dict[str, Any]:
+    """The attributes of one job that no other job shares: its arguments, name and input data."""
     r = plan.request
     # --basf2opt=VALUE, so that a value starting with "-" (-n5) stays the option's value.
     options = f" --basf2opt={shlex.quote(r.basf2opt)}" if r.basf2opt else ""
     seed = f" --random-seed {shlex.quote(job.seed)}" if job.seed else ""
-    attrs = dict(base)
-    attrs["Arguments"] = (f"--steering {shlex.quote(r.steering.name)} --output-lpn {plan.output_lpn} "
-                          f"--index {job.index}{options}{seed} --release {r.release}")  # fmt: skip
-    attrs["JobName"] = plan.job_name(job.index)
+    attrs: dict[str, Any] = {
+        "Arguments": (f"--steering {shlex.quote(r.steering.name)} --output-lpn {plan.output_lpn} "
+                      f"--index {job.index}{options}{seed} --release {r.release}"),
+        "JobName": plan.job_name(job.index),
+    }  # fmt: skip
     if has_inputs:
         attrs["InputData"] = [f"LFN:{f.name}" for f in job.inputs]
     return attrs
@@ -530,7 +536,8 @@ def job_attributes(plan: Plan, job: PlannedJob, base: dict[str, Any], has_inputs
 def build_jdls(plan: Plan, sandbox_entries: list[str], extra: dict[str, Any] | None = None) -> list[str]:
     base = {**jdl_base(plan, sandbox_entries), **(extra or {})}
     has_inputs = any(job.inputs for job in plan.jobs)
-    return [jdl.dumps(job_attributes(plan, job, base, has_inputs)) for job in plan.jobs]
+    shared = jdl.Template(base)  # the attributes every job has are written once
+    return [shared.dumps(own_attributes(plan, job, has_inputs)) for job in plan.jobs]
 
 
 def create_output_datasets(session: Session, plan: Plan) -> None:
@@ -555,8 +562,13 @@ def create_output_datasets(session: Session, plan: Plan) -> None:
 
     retrying("Rucio project container", answer_lost, before_retry=lost.append)(create)
     blocks = [(did.scope, f"{did.name}/{datablock(i)}") for i in range(plan.datablocks)]
-    for scope, name in blocks:
-        rucio.add_dataset(scope, name, exist_ok=True)
+    if len(blocks) > 1:  # 100 datablocks for 100,000 jobs: created several at a time
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda block: rucio.add_dataset(*block, exist_ok=True), blocks))
+    else:
+        rucio.add_dataset(*blocks[0], exist_ok=True)
     rucio.attach(did.scope, did.name, blocks)
 
 

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +58,7 @@ from gb2.jobs.forecast import (
 )
 from gb2.jobs.sandbox import archive_of, extract_archive
 from gb2.jobs.states import DONE, FAILED, FINAL_STATES, SCOUTING
+from gb2.jobs.status import find_scouts
 
 if TYPE_CHECKING:
     from gb2.jobs.project import Plan
@@ -76,8 +76,6 @@ HELD_FILE = "gb2_held_plan.json"
 SERVER, HELD = "server", "held"
 #: Statuses of a scout that end the project's hopes (Done is the only good end).
 SCOUT_FAILURES = FINAL_STATES - {DONE}
-SCOUT_PARAMETERS = ["JobID", "JobGroup", "JobName", "Status", "MinorStatus", "ApplicationStatus", "Site", "Owner"]
-_SCOUT_NAME = re.compile(r"^(?P<project>.+)_scout(?P<k>\d{2})$")
 
 
 def scout_name(project: str, k: int) -> str:
@@ -382,34 +380,19 @@ def add_held(counts: dict[str, int], views: dict[str, ScoutView]) -> dict[str, i
     return out
 
 
-def find_scouts(session: Session, projects: list[str], owner: str | None) -> dict[str, list[dict[str, Any]]]:
-    """The scout jobs of these projects, from one search whatever their number."""
-    if not projects:
-        return {}
-    search = [{"parameter": "JobGroup", "operator": "in", "values": list(projects)},
-              {"parameter": "JobName", "operator": "like", "value": "%_scout%"}]  # fmt: skip
-    if owner:
-        search.append({"parameter": "Owner", "operator": "eq", "value": owner})
-    found: dict[str, list[dict[str, Any]]] = {}
-    for row in session.diracx.iter_search(SCOUT_PARAMETERS, search):
-        m = _SCOUT_NAME.match(str(row.get("JobName") or ""))
-        if m and m["project"] == row["JobGroup"]:
-            found.setdefault(row["JobGroup"], []).append(row)
-    for rows in found.values():
-        rows.sort(key=lambda r: r["JobName"])
-    return found
-
-
 def project_scouting(session: Session, projects: list[str], owner: str | None = None, *,
-                     scouting_counts: dict[str, int] | None = None, advance: bool = True) -> dict[str, ScoutView]:  # fmt: skip
+                     scouting_counts: dict[str, int] | None = None, advance: bool = True,
+                     scouts: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, ScoutView]:  # fmt: skip
     """Every scouted project among ``projects``, brought up to date: a held project whose scouts
     passed is released (``advance``, only the user's own), a failed one is recorded as such.
 
-    ``scouting_counts``: primaries in status Scouting per project, when the caller has them."""
+    ``scouting_counts``: primaries in status Scouting per project, when the caller has them;
+    ``scouts``: the projects' scout jobs, when the caller has just searched them (:func:`find_scouts`
+    for the same owner: a search of the whole project, 30 ms for 100,000 jobs)."""
     owner = owner or session.username
     mine = owner == session.username
     views = {}
-    found = find_scouts(session, projects, owner)
+    found = scouts if scouts is not None else find_scouts(session, projects, owner)
     if found and scouting_counts is None:
         scouting_counts = {row["JobGroup"]: int(row["count"]) for row in session.diracx.summary(
             ["JobGroup"], [{"parameter": "JobGroup", "operator": "in", "values": sorted(found)},

@@ -7,9 +7,9 @@ request per job.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -52,6 +52,11 @@ class Selection:
 
 def iter_jobs(dx: DiracX, selection: Selection, parameters: list[str] | None = None) -> Iterator[dict[str, Any]]:
     return dx.iter_search(parameters or JOB_PARAMETERS, selection.conditions())
+
+
+def iter_job_pages(dx: DiracX, selection: Selection, parameters: list[str] | None = None) -> Iterator[list[dict[str, Any]]]:
+    """:func:`iter_jobs` a page (up to 10,000 jobs) at a time."""
+    return dx.iter_search_pages(parameters or JOB_PARAMETERS, selection.conditions())
 
 
 def status_counts(dx: DiracX, selection: Selection) -> dict[str, int]:
@@ -179,6 +184,10 @@ def project_times(dx: DiracX, owner: str, projects: Iterable[str], *,
         return first, (last.rows[0]["LastUpdateTime"] if last.rows else None)
 
     names = list(projects)
+    if len(names) <= 1:  # no threads (nor their connections) for one project
+        return {name: times(name) for name in names}
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=8) as pool:
         return dict(zip(names, pool.map(times, names), strict=True))
 
@@ -305,3 +314,27 @@ def check_named(dx: DiracX, selection: Selection) -> None:
             more = f" (and {len(others) - 1} more)" if len(others) > 1 else ""
             raise Forbidden(f"job {job}{more} belongs to {owner}, not to {selection.owner}: "
                             f"you may act only on your own jobs (to look at theirs: -u {owner})")  # fmt: skip
+
+
+#: A project's scout jobs are named ``<project>_scoutNN`` (:func:`gb2.jobs.scouts.scout_name`).
+SCOUT_PARAMETERS = ["JobID", "JobGroup", "JobName", "Status", "MinorStatus", "ApplicationStatus", "Site", "Owner"]
+_SCOUT_NAME = re.compile(r"^(?P<project>.+)_scout(?P<k>\d{2})$")
+
+
+def find_scouts(session: Any, projects: list[str], owner: str | None) -> dict[str, list[dict[str, Any]]]:
+    """The scout jobs of these projects, from one search whatever their number (here, not in
+    :mod:`gb2.jobs.scouts`: the status commands ask it of every project, scouted or not)."""
+    if not projects:
+        return {}
+    search = [{"parameter": "JobGroup", "operator": "in", "values": list(projects)},
+              {"parameter": "JobName", "operator": "like", "value": "%_scout%"}]  # fmt: skip
+    if owner:
+        search.append({"parameter": "Owner", "operator": "eq", "value": owner})
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in session.diracx.iter_search(SCOUT_PARAMETERS, search):
+        m = _SCOUT_NAME.match(str(row.get("JobName") or ""))
+        if m and m["project"] == row["JobGroup"]:
+            found.setdefault(row["JobGroup"], []).append(row)
+    for rows in found.values():
+        rows.sort(key=lambda r: r["JobName"])
+    return found

@@ -2,9 +2,11 @@
 
 DiracX has no idempotency key, so gb2 makes every job recognisable instead: each
 job of a submission has a ``JobName`` unique within its ``JobGroup`` (the
-project) and owner. Jobs go in batches of at most 20 (DiracX's per-call limit for
-normal users); a batch is one database transaction, so it is either fully in or
-not at all.
+project) and owner. Jobs go in batches of at most 20 (DiracX 0.7's per-call limit
+for normal users), or of the larger size a server publishes in its configuration
+(``Operations/<vo>/JobDescription/MaxJobsPerSubmission``: the embedded grid does;
+DiracX 0.7's schema has no such key, so a real DiracX always gets 20). A batch is
+one database transaction, so it is either fully in or not at all.
 
 * If a batch's response is lost (timeout, dropped connection, 5xx), gb2 asks the
   server which of the batch's names exist, and submits only the missing ones
@@ -22,9 +24,32 @@ from dataclasses import dataclass, field
 
 from gb2.client.diracx import DiracX
 from gb2.client.http import answer_lost, retrying
-from gb2.errors import OperationFailed, ServerUnreachable
+from gb2.client.tokens import claims
+from gb2.errors import Gb2Error, OperationFailed, ServerUnreachable
 
+#: DiracX 0.7's limit of jobs per submission call for a normal user.
 BATCH_SIZE = 20
+#: Where in ``Operations/<vo>`` (or ``Operations/Defaults``) a server publishes a larger limit.
+LIMIT_PATH = ("JobDescription", "MaxJobsPerSubmission")
+#: The largest batch gb2 sends whatever a server publishes (a request's size and time stay bounded).
+MAX_BATCH = 5000
+
+
+def published_batch_size(dx: DiracX) -> int:
+    """The jobs one submission call may carry on this server: its published limit, else 20."""
+    try:
+        config = dx.config()
+        vo = str(claims(dx.access_token()).get("vo") or "belle")
+    except Gb2Error:
+        return BATCH_SIZE
+    operations = config.get("Operations") if isinstance(config, dict) else None
+    for section in (vo, "Defaults"):
+        node = operations.get(section) if isinstance(operations, dict) else None
+        for key in LIMIT_PATH:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, int) and not isinstance(node, bool) and node >= 1:
+            return min(node, MAX_BATCH)
+    return BATCH_SIZE
 
 
 @dataclass
@@ -37,8 +62,9 @@ class SubmissionResult:
 class Submitter:
     """Submit many JDLs with unique names under one job group."""
 
-    def __init__(self, dx: DiracX, owner: str, group: str, *, batch_size: int = BATCH_SIZE,
+    def __init__(self, dx: DiracX, owner: str, group: str, *, batch_size: int | None = None,
                  parallel: int = 4) -> None:  # fmt: skip
+        """``batch_size``: jobs per call (None: what the server publishes, see :func:`published_batch_size`)."""
         self.dx = dx
         self.owner = owner
         self.group = group
@@ -97,7 +123,10 @@ class Submitter:
                progress: Callable[[int], None] | None = None) -> SubmissionResult:  # fmt: skip
         if len(jdls) != len(names) or len(set(names)) != len(names):
             raise ValueError("every JDL needs a unique job name")
-        batches = [(i, min(i + self.batch_size, len(jdls))) for i in range(0, len(jdls), self.batch_size)]
+        if self.batch_size is None:
+            self.batch_size = published_batch_size(self.dx)
+        size = self.batch_size
+        batches = [(i, min(i + size, len(jdls))) for i in range(0, len(jdls), size)]
 
         def run(span: tuple[int, int]) -> list[int]:
             got = self.submit_batch(jdls[span[0] : span[1]], names[span[0] : span[1]])

@@ -24,6 +24,8 @@ from gb2.server.settings import ServerSettings, User
 
 # DiracX (joserfc) names the algorithm "Ed25519" in the JWT header, not "EdDSA".
 ALGORITHM = "Ed25519"
+#: Tokens whose signature was checked, remembered until they expire (cleared when this many).
+VERIFIED_CACHE = 4096
 try:
     jwt.register_algorithm(ALGORITHM, OKPAlgorithm())
 except ValueError:  # already registered in this process
@@ -103,6 +105,7 @@ class Authority:
         self._key, self.kid = keys.signing_key(settings.data_dir / "keys")
         self._public = self._key.public_key()
         self._login_secret = keys.secret(settings.login_secret_path)
+        self._verified: dict[str, dict] = {}  # token -> its claims, signature checked (see _decode)
 
     # -- keys -------------------------------------------------------------------------
     def jwks(self) -> dict:
@@ -114,8 +117,17 @@ class Authority:
         return jwt.encode(payload, self._key, algorithm=ALGORITHM, headers={"kid": self.kid})
 
     def _decode(self, token: str) -> dict:
+        """The claims of a token this server signed. A token whose signature was checked once is
+        remembered until it expires (the expiry is checked at every use): a job wrapper sends
+        the same token with each of its requests, and checking an Ed25519 signature costs more
+        than the rest of a small request."""
+        known = self._verified.get(token)
+        if known is not None:
+            if known["exp"] <= time.time():
+                raise AuthFailure("Token expired")
+            return known
         try:
-            return jwt.decode(
+            claims = jwt.decode(
                 token,
                 self._public,
                 algorithms=[ALGORITHM],
@@ -125,6 +137,11 @@ class Authority:
             raise AuthFailure("Token expired") from exc
         except jwt.PyJWTError as exc:
             raise AuthFailure("Invalid JWT") from exc
+        if isinstance(claims.get("exp"), (int, float)):
+            if len(self._verified) >= VERIFIED_CACHE:
+                self._verified.clear()
+            self._verified[token] = claims
+        return claims
 
     # -- scopes -----------------------------------------------------------------------
     def parse_scope(self, scope: str, user: User | None = None) -> Scope:

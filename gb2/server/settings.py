@@ -87,8 +87,10 @@ class ServerSettings:
     #: Access tokens live 20 minutes like DiracX's; refresh tokens last a week here.
     access_token_minutes: int = 20
     refresh_token_minutes: int = 7 * 24 * 60
-    #: Jobs per JDL submission call (DiracX 0.7 refuses more than 20 from a normal user).
-    max_jobs_per_submission: int = 20
+    #: Jobs per JDL submission call. DiracX 0.7 refuses more than 20 from a normal user; this
+    #: grid takes more and publishes its limit in its configuration
+    #: (``Operations/<vo>/JobDescription/MaxJobsPerSubmission``), where gb2's submitter reads it.
+    max_jobs_per_submission: int = 1000
     #: Engine: parallel job slots (default: the number of cores).
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     #: A job whose wrapper has not sent a heartbeat for this long becomes Stalled ...

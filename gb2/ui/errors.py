@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from typing import Any
 
 from gb2.errors import ExitCode, Gb2Error
@@ -68,6 +67,12 @@ def _usage_message(exc: Any) -> str:
     return exc.format_message()
 
 
+def _print_traceback() -> None:
+    import traceback  # only under --debug: most commands never need it
+
+    traceback.print_exc()
+
+
 def run_click(command: Any, tool: str, argv: list[str]) -> int:
     import click
 
@@ -91,7 +96,7 @@ def run_click(command: Any, tool: str, argv: list[str]) -> int:
         return exc.exit_code
     except Gb2Error as exc:
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         error_line(tool, str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
@@ -106,7 +111,7 @@ def run_click(command: Any, tool: str, argv: list[str]) -> int:
         return ExitCode.OK
     except Exception as exc:  # a bug: say so briefly, keep the traceback for --debug
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         error_line(tool, f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
         return ExitCode.FAILED
     if isinstance(result, int):

@@ -30,20 +30,64 @@ def fields_block(fields: Sequence[tuple[str, str]]) -> str:
     return "\n".join(f"{k.ljust(width)} : {v}" for k, v in fields)
 
 
+def json_items(items: list[Any]) -> str:
+    """The items of a JSON list as :func:`print_json` writes them into a pipe, without the
+    brackets: the pages of a long listing are encoded as they come, then joined."""
+    return json.dumps(items, separators=(",", ":"), default=str, check_circular=False)[1:-1]
+
+
+def print_json_listing(before: dict[str, Any], key: str, pages: list[str], after: dict[str, Any],
+                       stream: TextIO | None = None) -> None:  # fmt: skip
+    """What ``print_json({**before, key: [items], **after})`` writes into a pipe, from the list's
+    pages encoded by :func:`json_items`."""
+    out = stream or sys.stdout
+    head = json.dumps(before, separators=(",", ":"), default=str)[:-1]
+    tail = json.dumps(after, separators=(",", ":"), default=str)[1:]
+    out.write(f"{head}{',' if before else ''}{json.dumps(key)}:[")
+    first = True
+    for page in pages:  # written one by one: joined, 100,000 jobs would be copied twice more
+        if page:
+            if not first:
+                out.write(",")
+            out.write(page)
+            first = False
+    out.write(f"]{',' if after else ''}{tail}\n")
+
+
+class PlainTable:
+    """gbasf2's plain layout (header, ``=====`` rule, rows), filled a batch of rows at a time
+    (a page, while the next ones are fetched) and written in one pass at the end; widths are
+    measured column by column, in C."""
+
+    def __init__(self, headers: Sequence[str]) -> None:
+        self.headers = list(headers)
+        self.columns: list[list[str]] = [[] for _ in headers]
+        self.widths = [len(h) for h in headers]
+
+    def add(self, rows: Iterable[Sequence[Any]]) -> None:
+        for i, column in enumerate(zip(*rows, strict=True)):
+            texts = [v if type(v) is str else "" if v is None else str(v) for v in column]
+            self.columns[i].extend(texts)
+            self.widths[i] = max(self.widths[i], max(map(len, texts), default=0))
+
+    def __len__(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+    def write(self, stream: TextIO | None = None) -> int:
+        """Write the table; returns the number of rows."""
+        out = stream or sys.stdout
+        fmt = " ".join(f"{{:<{w}}}" for w in self.widths)
+        lines = [fmt.format(*self.headers).rstrip(), "=" * (sum(self.widths) + len(self.widths) - 1)]
+        lines.extend(fmt.format(*row).rstrip() for row in zip(*self.columns, strict=True))
+        out.write("\n".join(lines) + "\n")
+        return len(self)
+
+
 def plain_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, stream: TextIO | None = None) -> int:
     """Write a fixed-width table; returns the number of rows."""
-    out = stream or sys.stdout
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
-    widths = [len(h) for h in headers]
-    for row in cells:
-        for i, value in enumerate(row):
-            if len(value) > widths[i]:
-                widths[i] = len(value)
-    fmt = " ".join(f"{{:<{w}}}" for w in widths)
-    lines = [fmt.format(*headers).rstrip(), "=" * (sum(widths) + len(widths) - 1)]
-    lines.extend(fmt.format(*row).rstrip() for row in cells)
-    out.write("\n".join(lines) + "\n")
-    return len(cells)
+    table = PlainTable(headers)
+    table.add(rows)
+    return table.write(stream)
 
 
 def console(stderr: bool = False):  # type: ignore[no-untyped-def]

@@ -223,6 +223,7 @@ def embedded_grid(tmp_path_factory: pytest.TempPathFactory):
     settings = ServerSettings(
         data_dir=tmp_path_factory.mktemp("embedded"),
         run_engine=False,
+        max_jobs_per_submission=20,  # DiracX 0.7's limit, which the wire comparisons check
         users=[User("alice", ("belle", "belle_jobadmin"), "alice-secret"), User("bob", ("belle",), "bob-secret")],
     )
     server = EmbeddedServer(settings).start()

@@ -17,7 +17,7 @@ from gb2.client.diracx import DiracX
 from gb2.errors import AuthError, Forbidden, RequestRefused, TokenExpired
 from gb2.jobs import jdl
 from gb2.jobs.sandbox import extract_archive, make_archive
-from gb2.jobs.submit import Submitter
+from gb2.jobs.submit import Submitter, published_batch_size
 from tests.contract.targets import run_id
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -134,6 +134,12 @@ def test_more_than_twenty_jobs_in_one_call_is_refused(alice):
     group = f"many{run_id()}"
     with pytest.raises(RequestRefused, match="cannot submit more than 20 jobs"):
         alice.submit_jdl([job_jdl(f"j{i}", group) for i in range(21)])
+
+
+def test_submission_batch_size_is_diracx_limit_where_no_larger_one_is_published(alice):
+    """DiracX 0.7's configuration has no per-call job limit (its schema forbids unknown keys):
+    gb2 sends 20 jobs a call there (the contract's embedded grid publishes 20 to match)."""
+    assert published_batch_size(alice) == 20
 
 
 def test_search_paging_and_summary(alice):

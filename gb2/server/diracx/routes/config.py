@@ -1,10 +1,12 @@
 """DiracX's ``GET /api/config/``: the grid's configuration (DIRAC's CS) as JSON.
 
 The shape is DiracX 0.7's (``DIRAC``, ``Operations/<vo>``, ``Registry/<vo>``), with
-the settings this server really applies, and one addition DiracX's own schema does
+the settings this server really applies, and two additions DiracX's own schema does
 not have: ``Operations/<vo>/SoftwareReleases/basf2``, the basf2 releases this grid
 offers (what ``gb2_check_release`` lists and ``gbasf2 -s`` is checked against; see
-:mod:`gb2.jobs.releases`). Like DiracX it needs a valid token and answers with an
+:mod:`gb2.jobs.releases`), and ``Operations/<vo>/JobDescription/MaxJobsPerSubmission``,
+how many jobs one submission call may carry here (DiracX 0.7 takes 20; see
+:mod:`gb2.jobs.submit`). Like DiracX it needs a valid token and answers with an
 ``ETag``, and ``304`` to a matching ``If-None-Match``.
 """
 
@@ -44,7 +46,7 @@ def configuration(state: ServerState) -> dict:
         "Operations": {
             s.vo: {
                 "JobDescription": {"DefaultPriority": 1, "MinPriority": 0, "MaxPriority": 10,
-                                   "MinCPUTime": s.min_cpu_time},
+                                   "MinCPUTime": s.min_cpu_time, "MaxJobsPerSubmission": s.max_jobs_per_submission},
                 "Services": {"JobMonitoring": {"GlobalJobsInfo": s.global_jobs_info},
                              "JobScheduling": {"MaxRescheduling": s.max_rescheduling}},
                 "SoftwareReleases": {"basf2": list(s.basf2_releases)},

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from gb2.server.auth import AuthorizedUser
 from gb2.server.diracx.jobdb import OWNER_ONLY_PARAMETERS, Caller, JobDB
-from gb2.server.http import ApiError, diracx_route, json_response, read_json, threadpool
+from gb2.server.http import ApiError, diracx_route, dumps, json_response, read_json, threadpool
 from gb2.server.state import ServerState
 
 
@@ -87,27 +87,26 @@ def routes(state: ServerState) -> list[Route]:
         if (private or not state.settings.global_jobs_info) and not user.is_job_admin:
             # A job's JDL and parameters are its owner's (DIRAC's JobMonitoring policy).
             conditions.append({"parameter": "Owner", "operator": "eq", "value": user.username})
-        total, rows = await threadpool(
-            jobs.search,
-            body.get("parameters"),
-            conditions,
-            body.get("sort") or [],
-            distinct=bool(body.get("distinct", False)),
-            page=page,
-            per_page=per_page,
-        )
+        query = jobs.query(body.get("parameters"), conditions, body.get("sort") or [],
+                           distinct=bool(body.get("distinct", False)), page=page, per_page=per_page)  # fmt: skip
+        found = await threadpool(jobs.page_json, query)
+        if found is None:
+            total, rows = await threadpool(jobs.page, query)
+            count, content = len(rows), dumps(rows)
+        else:
+            total, count, content = found
         headers = {}
         status = 200
         per_page = max(1, min(per_page, 10000))
-        if not rows and total > 0:
+        if not count and total > 0:
             headers["Content-Range"] = f"jobs */{total}"
             status = 416
-        elif len(rows) < total:
+        elif count < total:
             first = per_page * (max(page, 1) - 1)
-            last = min(first + len(rows), total) - 1
+            last = min(first + count, total) - 1
             headers["Content-Range"] = f"jobs {first}-{last}/{total}"
             status = 206
-        return json_response(rows, status, headers)
+        return Response(content, status, headers, media_type="application/json")
 
     @diracx_route
     async def summary(request: Request) -> Response:
