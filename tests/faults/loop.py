@@ -35,6 +35,7 @@ from gb2.login import secret_approval
 from gb2.server.runner import EmbeddedServer
 from gb2.server.settings import ServerSettings, User
 from tests.faults.proxy import FaultProxy
+from tests.helpers import flaky_steering
 
 ROOT = Path(__file__).resolve().parents[2]
 RELEASE = "light-2511-gacrux"
@@ -241,19 +242,7 @@ class Loop:
 
     def _everyday(self, server: EmbeddedServer) -> dict[str, list[str]]:
         w = self.workdir
-        marker = w / "first-attempt-done"
-        flaky = w / "flaky.py"
-        flaky.write_text(
-            "import os, basf2, modularAnalysis as ma\n"
-            f"if not os.path.exists({str(marker)!r}):\n"
-            f"    open({str(marker)!r}, 'w').close()\n"
-            "    raise RuntimeError('transient failure')\n"
-            "main = basf2.create_path()\n"
-            "ma.inputMdstList(filelist=['x.root'], path=main)\n"
-            "ma.fillParticleList('pi+:all', '', path=main)\n"
-            "ma.variablesToNtuple('pi+:all', ['p'], filename='pions.root', path=main)\n"
-            "basf2.process(main)\n"
-        )
+        flaky = flaky_steering(w)
         quick = w / "quick.py"
         quick.write_text("import basf2\n")
         ana, flk, many = "loopana", "loopflaky", "loopmany"
