@@ -25,7 +25,10 @@ def run(tool: str, argv: list[str] | None = None) -> int:
     # importable; gb2 never uses it, and skipping it saves a third of httpx's import time
     # on every command that talks to a server.
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+    from gb2.gc_tuning import tune_for_bulk_work
     from gb2.ui.errors import run_click
+
+    tune_for_bulk_work()
 
     module = importlib.import_module(TOOLS[tool][0])
     return run_click(getattr(module, "COMMANDS", {}).get(tool) or module.cli, tool, args)

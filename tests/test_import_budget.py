@@ -25,7 +25,7 @@ from tests.cli import EXAMPLES, RELEASE, UUBAR
 CORE = {
     "commands", "commands._entry", "commands._options", "commands._registry",
     "gb2", "gb2.client", "gb2.client.diracx", "gb2.client.http", "gb2.client.tokens", "gb2.client.transport",
-    "gb2.config", "gb2.embedded", "gb2.errors", "gb2.fileio", "gb2.paths", "gb2.session",
+    "gb2.config", "gb2.embedded", "gb2.errors", "gb2.fileio", "gb2.gc_tuning", "gb2.paths", "gb2.session",
     "gb2.ui", "gb2.ui.errors", "gb2.ui.output",
 }  # fmt: skip
 STATUS = {"gb2.jobs", "gb2.jobs.states", "gb2.jobs.status", "gb2.ui.reports"}

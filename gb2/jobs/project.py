@@ -29,10 +29,11 @@ import math
 import re
 import shlex
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from gb2.client.http import answer_lost, retrying
 from gb2.client.rucio import FileReplicas, exception_class
@@ -533,11 +534,45 @@ def own_attributes(plan: Plan, job: PlannedJob, has_inputs: bool) -> dict[str, A
     return attrs
 
 
-def build_jdls(plan: Plan, sandbox_entries: list[str], extra: dict[str, Any] | None = None) -> list[str]:
+class ProjectJDLs(Sequence[str]):
+    """A project's JDLs (or those of some of its jobs), each written when it is asked for.
+
+    The submitter's threads write each batch while the server stores the one before:
+    writing 100,000 texts up front took about 0.4 s during which the server waited."""
+
+    def __init__(self, plan: Plan, template: jdl.Template, has_inputs: bool, jobs: Sequence[PlannedJob]) -> None:
+        self._plan = plan
+        self._template = template
+        self._has_inputs = has_inputs
+        self._jobs = jobs
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    @overload
+    def __getitem__(self, key: int) -> str: ...
+    @overload
+    def __getitem__(self, key: slice) -> list[str]: ...
+    def __getitem__(self, key: int | slice) -> str | list[str]:
+        if isinstance(key, slice):
+            return [self._text(job) for job in self._jobs[key]]
+        return self._text(self._jobs[key])
+
+    def pick(self, positions: Sequence[int]) -> ProjectJDLs:
+        """The JDLs at these positions (still written when asked for)."""
+        if len(positions) == len(self._jobs):
+            return self  # every job: positions are 0..n-1 in order
+        return ProjectJDLs(self._plan, self._template, self._has_inputs, [self._jobs[i] for i in positions])
+
+    def _text(self, job: PlannedJob) -> str:
+        return self._template.dumps(own_attributes(self._plan, job, self._has_inputs))
+
+
+def build_jdls(plan: Plan, sandbox_entries: list[str], extra: dict[str, Any] | None = None) -> ProjectJDLs:
     base = {**jdl_base(plan, sandbox_entries), **(extra or {})}
     has_inputs = any(job.inputs for job in plan.jobs)
     shared = jdl.Template(base)  # the attributes every job has are written once
-    return [shared.dumps(own_attributes(plan, job, has_inputs)) for job in plan.jobs]
+    return ProjectJDLs(plan, shared, has_inputs, plan.jobs)
 
 
 def create_output_datasets(session: Session, plan: Plan) -> None:
@@ -572,6 +607,26 @@ def create_output_datasets(session: Session, plan: Plan) -> None:
     rucio.attach(did.scope, did.name, blocks)
 
 
+@contextmanager
+def datasets_meanwhile(session: Session, plan: Plan) -> Iterator[Callable[[], None]]:
+    """Create the output datasets (:func:`create_output_datasets`) in a thread while the
+    caller uploads the sandbox and writes the JDLs; the caller calls what this yields
+    before the first job or record needs them (its errors are raised there), and before
+    ``--lfn_sandboxfiles`` files are registered below the container. At 100,000 jobs the
+    hundred datablocks take about 0.7 s of the server's time that the client spent waiting."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    creating = pool.submit(create_output_datasets, session, plan)
+    try:
+        if plan.request.lfn_sandboxfiles and plan.request.sandbox_files:
+            creating.result()
+        yield creating.result
+        creating.result()
+    finally:
+        pool.shutdown(wait=False)  # an error or Ctrl-C in the caller does not wait for the thread
+
+
 def upload_sandbox(session: Session, plan: Plan) -> tuple[str, list[str]]:
     """The input sandbox PFN, plus ``LFN:`` entries for grid-resident sandbox files."""
     r = plan.request
@@ -600,9 +655,10 @@ def upload_sandbox_lfns(session: Session, plan: Plan) -> list[str]:
 
 def submit(session: Session, plan: Plan, progress: Callable[[int], None] | None = None) -> Submitted:
     if plan.scouting is not None:
-        create_output_datasets(session, plan)
-        pfn, extra_entries = upload_sandbox(session, plan)
-        done = submit_scouted(session, plan, plan.scouting, [pfn, *extra_entries], progress)
+        with datasets_meanwhile(session, plan) as datasets_ready:
+            pfn, extra_entries = upload_sandbox(session, plan)
+            done = submit_scouted(session, plan, plan.scouting, [pfn, *extra_entries], progress,
+                                  before_record=datasets_ready)  # fmt: skip
         return Submitted(done.primary_ids, plan.output_lpn, pfn, done.duplicates_removed,
                          already_present=done.already_present, new_ids=done.new_ids, scout_ids=done.scout_ids,
                          held=done.held)  # fmt: skip
@@ -614,12 +670,13 @@ def submit(session: Session, plan: Plan, progress: Callable[[int], None] | None 
     todo = [i for i, name in enumerate(names) if name not in present]
     if not todo:  # a resume with nothing missing changes nothing
         return Submitted([min(present[n]) for n in names], plan.output_lpn, "", [], already_present=len(names))
-    create_output_datasets(session, plan)
-    pfn, extra_entries = upload_sandbox(session, plan)
-    jdls = build_jdls(plan, [pfn, *extra_entries])
+    with datasets_meanwhile(session, plan) as datasets_ready:
+        pfn, extra_entries = upload_sandbox(session, plan)
+        jdls = build_jdls(plan, [pfn, *extra_entries])
+        datasets_ready()
     if progress and present:
         progress(len(names) - len(todo))
-    result = submitter.submit([jdls[i] for i in todo], [names[i] for i in todo], progress)
+    result = submitter.submit(jdls.pick(todo), [names[i] for i in todo], progress)
     ids_by_name = {name: min(ids) for name, ids in present.items()}
     ids_by_name.update(zip([names[i] for i in todo], result.job_ids, strict=True))
     return Submitted([ids_by_name[n] for n in names], plan.output_lpn, pfn, result.duplicates_removed,

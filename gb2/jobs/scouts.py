@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -267,11 +268,13 @@ class ScoutSubmission:
 
 
 def submit_scouted(session: Session, plan: Plan, scouting: ScoutPlan, entries: list[str],
-                   progress: Any = None) -> ScoutSubmission:  # fmt: skip
+                   progress: Any = None, before_record: Callable[[], None] | None = None) -> ScoutSubmission:  # fmt: skip
     """Scouts first, then (on a server that holds them) the primaries naming their scouts.
 
     The scouting record and the held plan go to the servers before any scout is
-    submitted, so whatever stops this half-way, the project can be carried on."""
+    submitted, so whatever stops this half-way, the project can be carried on.
+    ``before_record`` is called before the record is written on the output container
+    (which is being created meanwhile)."""
     from gb2.jobs.project import build_jdls
     from gb2.jobs.submit import Submitter
 
@@ -286,6 +289,8 @@ def submit_scouted(session: Session, plan: Plan, scouting: ScoutPlan, entries: l
     names = [scout_name(plan.request.project, k) for k in range(scouting.count)]
     record = Record(scouting.mode, names, scouting.events, figures, held=held_pfn,
                     primaries=None if plan.request.auto_files else len(plan.jobs), lpn=plan.output_lpn)  # fmt: skip
+    if before_record:
+        before_record()
     write_record(session, record)
     texts, names = scout_jdls(plan, scouting, [*entries, info_pfn])
     submitter = Submitter(session.diracx, plan.owner, plan.request.project)
@@ -306,7 +311,7 @@ def submit_scouted(session: Session, plan: Plan, scouting: ScoutPlan, entries: l
         primary_texts = build_jdls(plan, entries, {"ScoutJobIDs": scout_ids})
         primary_names = [plan.job_name(job.index) for job in plan.jobs]
         todo = [i for i, name in enumerate(primary_names) if name not in ids]
-        result = submitter.submit([primary_texts[i] for i in todo], [primary_names[i] for i in todo], progress)
+        result = submitter.submit(primary_texts.pick(todo), [primary_names[i] for i in todo], progress)
         ids.update(zip([primary_names[i] for i in todo], result.job_ids, strict=True))
         primary_ids = [ids[n] for n in primary_names]
         new_ids += result.job_ids
@@ -563,7 +568,7 @@ def release(session: Session, project: str, record: Record, report: ScoutReport 
     submitter = Submitter(session.diracx, plan.owner, r.project)
     present = submitter.existing(names)
     todo = [i for i, name in enumerate(names) if name not in present]
-    submitter.submit([texts[i] for i in todo], [names[i] for i in todo])
+    submitter.submit(texts.pick(todo), [names[i] for i in todo])
     submitter.remove_duplicates(names)  # another machine may have released the same jobs at the same time
     return len(todo)
 

@@ -121,7 +121,10 @@ def create_server(argv: list[str] | None = None):  # type: ignore[no-untyped-def
 
 def main(argv: list[str] | None = None, after_start: Callable[[Any], None] | None = None) -> int:
     from gb2.errors import Gb2Error
+    from gb2.gc_tuning import tune_for_bulk_work
     from gb2.server.runner import ServerAlreadyRunning
+
+    tune_for_bulk_work()
 
     try:
         server = create_server(argv)
