@@ -1,6 +1,6 @@
 """Scale figures through the real CLI: a 100,000-job gbasf2 submission and the status of the project.
 
-    python bench/scale.py [--jobs 100000] [--runs 3] [--actions]
+    python bench/scale.py [--jobs 100000] [--runs 3] [--actions] [--work DIR [--status-only]]
 
 Starts an embedded server as its own process (``python -m gb2.server``, engine off: the
 jobs are accepted, not run), registers ``--jobs`` input files in its catalogue (setup,
@@ -14,6 +14,10 @@ not timed), and logs alice in. Then, with ``python -c pass`` as the baseline of 
 * status at scale: ``gb2_job_status -p P`` and ``--json`` on that project, writing to a
   file (targets: 0.5 s and 0.8 s for 100,000 jobs), median of ``--runs``, peak memory;
 * ``--actions``: then kills, reschedules and deletes the project's jobs in bulk.
+
+``--work DIR`` keeps the server's state (and the clients' homes) in DIR; a later
+``--work DIR --status-only`` restarts a server on it and times only the status commands on the
+project already submitted there (to iterate on them without submitting again).
 
 Run it with the interpreter of the gb2 install to measure (its ``gb2`` and its commands).
 The machine may be shared: compare against the baseline and a "before" run made alike.
@@ -114,15 +118,50 @@ class Grid:
             self.proc.kill()
 
 
-def measure(jobs: int = 100_000, runs: int = 3, actions: bool = False) -> dict:
-    work = Path(tempfile.mkdtemp(prefix="gb2-bench-scale-"))
+PROJECT = "bench100k"
+
+
+def status_figures(grid: Grid, project: str, runs: int, out: Path) -> dict:
+    """``gb2_job_status -p`` and ``--json`` on the project: median wall time of ``runs``, peak RSS."""
+    figures: dict = {}
+    for key, extra in (("status", []), ("status_json", ["--json"])):
+        argv = [str(grid.bindir / "gb2_job_status"), "-p", project, *extra]
+        samples = [run_measured(argv, grid.env, stdout=out, check=True) for _ in range(runs)]
+        figures[f"{key}_s"] = statistics.median(t for t, _ in samples)
+        figures[f"{key}_runs_s"] = [t for t, _ in samples]
+        figures[f"{key}_rss_mb"] = max(kb for _, kb in samples) / 1024
+        figures[f"{key}_lines"] = out.read_text().count("\n")
+    return figures
+
+
+def baseline_s(env: dict) -> float:
+    return statistics.median(run_measured([sys.executable, "-c", "pass"], env)[0] for _ in range(9))
+
+
+def measure_status_only(work: Path, runs: int = 3) -> dict:
+    """The status figures of the project a previous ``--work`` run submitted."""
+    if not (work / "server").is_dir():
+        raise SystemExit(f"{work} holds no server state: run once with --work {work} (without --status-only)")
+    grid = Grid(work)
+    try:
+        figures = {"baseline_ms": baseline_s(grid.env) * 1000}
+        figures.update(status_figures(grid, PROJECT, runs, work / "out.txt"))
+        return figures
+    finally:
+        grid.stop()
+
+
+def measure(jobs: int = 100_000, runs: int = 3, actions: bool = False, work: Path | None = None) -> dict:
+    if work is None:
+        work = Path(tempfile.mkdtemp(prefix="gb2-bench-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
     grid = Grid(work)
     out = work / "out.txt"
     try:
         grid.register_inputs(jobs)
         grid.tool("gbasf2", str(STEERING), "-p", "small", "-s", RELEASE, "--repetition", "3", "--force")
         status = [str(grid.bindir / "gb2_job_status"), "-p", "small"]
-        baseline = statistics.median(run_measured([sys.executable, "-c", "pass"], grid.env)[0] for _ in range(9))
+        baseline = baseline_s(grid.env)
         idle = [run_measured(status, grid.env)[0] for _ in range(15)]
 
         during: list[float] = []
@@ -132,7 +171,7 @@ def measure(jobs: int = 100_000, runs: int = 3, actions: bool = False) -> dict:
             while not done.wait(0.5):
                 during.append(run_measured(status, grid.env)[0])
 
-        project = "bench100k"
+        project = PROJECT
         reset_peak_rss(grid.proc.pid)
         poller = threading.Thread(target=poll_status, daemon=True)
         poller.start()
@@ -151,12 +190,7 @@ def measure(jobs: int = 100_000, runs: int = 3, actions: bool = False) -> dict:
                          "during_status_ms": statistics.median(during) * 1000 if during else float("nan"),
                          "during_status_max_ms": max(during) * 1000 if during else float("nan"),
                          "during_status_count": len(during)}  # fmt: skip
-        for key, extra in (("status", []), ("status_json", ["--json"])):
-            argv = [str(grid.bindir / "gb2_job_status"), "-p", project, *extra]
-            samples = [run_measured(argv, grid.env, stdout=out, check=True) for _ in range(runs)]
-            figures[f"{key}_s"] = statistics.median(t for t, _ in samples)
-            figures[f"{key}_rss_mb"] = max(kb for _, kb in samples) / 1024
-            figures[f"{key}_lines"] = out.read_text().count("\n")
+        figures.update(status_figures(grid, project, runs, out))
         if actions:
             for tool in ("gb2_job_kill", "gb2_job_reschedule", "gb2_job_delete"):
                 elapsed, kb = run_measured([str(grid.bindir / tool), "-p", project, "--force"], grid.env, stdout=out,
@@ -170,19 +204,25 @@ def measure(jobs: int = 100_000, runs: int = 3, actions: bool = False) -> dict:
 def print_report(f: dict) -> None:
     base = f["baseline_ms"]
     print(f"python -c pass (baseline): {base:.1f} ms")
+    if "submit_s" in f:
+        print_submission(f)
+    for key, label, target in (("status", "gb2_job_status -p P", 0.5), ("status_json", "gb2_job_status -p P --json", 0.8)):
+        s = f[f"{key}_s"]
+        runs = ", ".join(f"{t:.2f}" for t in f.get(f"{key}_runs_s", []))
+        print(f"{label:<28} {s:6.2f} s  ({f[f'{key}_lines']} lines; {s * 1000 / base:.0f}x python -c pass; peak RSS "
+              f"{f[f'{key}_rss_mb']:.0f} MB; target {target} s: {'met' if s <= target else 'MISSED'}; runs {runs})")  # fmt: skip
+    for tool in ("gb2_job_kill", "gb2_job_reschedule", "gb2_job_delete"):
+        if tool in f:
+            print(f"{tool + ' -p P':<28} {f[tool][0]:6.2f} s  (peak RSS {f[tool][1]:.0f} MB)")
+
+
+def print_submission(f: dict) -> None:
     print(f"gbasf2 over {f['inputs']} input files, --force: {f['jobs']} jobs (scouts included) in {f['submit_s']:.2f} s = "
           f"{f['jobs'] / f['submit_s']:.0f} jobs/s"
           f"  (target: 100,000 jobs in 15 s: {'met' if f['submit_s'] <= 15 and f['jobs'] >= 100_000 else 'MISSED'});"
           f" peak RSS gbasf2 {f['submit_rss_mb']:.0f} MB, server {f['server_rss_mb']:.0f} MB")  # fmt: skip
     print(f"  gb2_job_status -p <3 jobs> during it: median {f['during_status_ms']:.0f} ms, max "
           f"{f['during_status_max_ms']:.0f} ms over {f['during_status_count']} runs (idle: {f['idle_status_ms']:.0f} ms)")
-    for key, label, target in (("status", "gb2_job_status -p P", 0.5), ("status_json", "gb2_job_status -p P --json", 0.8)):
-        s = f[f"{key}_s"]
-        print(f"{label:<28} {s:6.2f} s  ({f[f'{key}_lines']} lines; {s * 1000 / base:.0f}x python -c pass; peak RSS "
-              f"{f[f'{key}_rss_mb']:.0f} MB; target {target} s: {'met' if s <= target else 'MISSED'})")  # fmt: skip
-    for tool in ("gb2_job_kill", "gb2_job_reschedule", "gb2_job_delete"):
-        if tool in f:
-            print(f"{tool + ' -p P':<28} {f[tool][0]:6.2f} s  (peak RSS {f[tool][1]:.0f} MB)")
 
 
 def main() -> int:
@@ -191,8 +231,17 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--actions", action="store_true", help="also kill, reschedule and delete the jobs")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--work", type=Path, default=None, help="keep the server's state here (default: a new temporary "
+                        "directory)")  # fmt: skip
+    parser.add_argument("--status-only", action="store_true", help="with --work DIR of an earlier run: time only the "
+                        "status commands on the project submitted there")  # fmt: skip
     args = parser.parse_args()
-    figures = measure(args.jobs, args.runs, args.actions)
+    if args.status_only:
+        if args.work is None:
+            parser.error("--status-only needs --work DIR (the directory of an earlier run)")
+        figures = measure_status_only(args.work, args.runs)
+    else:
+        figures = measure(args.jobs, args.runs, args.actions, args.work)
     if args.json:
         print(json.dumps(figures))
     else:

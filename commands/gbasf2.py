@@ -112,7 +112,7 @@ gb2 additions and differences:
               help="Jobs of an input-less project; with -i, runs of each input job.")
 @click.option("--output_ds", default=None, metavar="LPN", help="Output dataset LPN (default /belle/user/<you>/<project>).")
 @click.option("--noscout", is_flag=True, help="Do not run scout jobs first.")
-@click.option("--scouts", type=click.IntRange(1, 20), default=None, metavar="K",
+@click.option("--scouts", type=click.IntRange(1, 20), default=None, metavar="K",  # 20: gb2.jobs.status.MAX_SCOUTS
               help="[gb2] Scout jobs to run first (default: 2 for projects of 5 jobs or more).")
 @click.option("--scout_events", type=click.IntRange(1), default=100, show_default=True, metavar="N",
               help="[gb2] Events each scout processes, at most.")

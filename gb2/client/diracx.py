@@ -7,6 +7,7 @@ and against gb2's embedded server.
 
 from __future__ import annotations
 
+import json as jsonlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -55,6 +56,11 @@ class SearchPage:
     total: int
     first: int
     last: int
+    #: With ``keys`` answered by a server that renames (gb2's extension): the rows as the
+    #: server sent them (a JSON list, keys renamed), not decoded (``rows`` is then empty),
+    #: and the page's jobs per status when ``Status`` was asked.
+    raw: bytes | None = None
+    status_counts: dict[str, int] | None = None
 
 
 def _content_range(header: str | None, count: int) -> tuple[int, int, int]:
@@ -278,18 +284,31 @@ class DiracX:
         page: int = 1,
         per_page: int = 100,
         distinct: bool = False,
+        keys: dict[str, str] | None = None,
     ) -> SearchPage:
+        """``POST /api/jobs/search``: one page.
+
+        ``keys`` (``{"JobID": "job_id"}``) asks for gb2's extension: a gb2 server sends the rows
+        with these keys and the page's jobs per status, undecoded in :attr:`SearchPage.raw`, for
+        a caller that prints them as they are. DiracX ignores it: ``rows`` as usual."""
         body: dict[str, Any] = {"search": search or [], "sort": sort or [], "distinct": distinct}
         if parameters:
             body["parameters"] = parameters
+        extension = {"Gb2-Row-Keys": jsonlib.dumps(keys, separators=(",", ":"))} if keys else None
         response = self._call(
             "POST", "/api/jobs/search", idempotent=True, json=body,
-            params={"page": page, "per_page": per_page}, check=False,
+            params={"page": page, "per_page": per_page}, check=False, headers=extension,
         )  # fmt: skip
         if response.status_code == 416:
             _, _, total = _content_range(response.headers.get("content-range"), 0)
             return SearchPage([], total, 0, -1)
         raise_for_response("DiracX", response)
+        if keys and response.headers.get("gb2-row-keys") == "applied":
+            counts = response.headers.get("gb2-status-counts")
+            status_counts = {str(k): int(v) for k, v in jsonlib.loads(counts).items()} if counts else None
+            size = sum(status_counts.values()) if status_counts is not None else len(jsonlib.loads(response.content))
+            first, last, total = _content_range(response.headers.get("content-range"), size)
+            return SearchPage([], total, first, last, raw=response.content, status_counts=status_counts)
         rows = response.json()
         first, last, total = _content_range(response.headers.get("content-range"), len(rows))
         return SearchPage(rows, total, first, last)
@@ -299,15 +318,21 @@ class DiracX:
         parameters: list[str] | None = None,
         search: list[dict[str, Any]] | None = None,
         sort: list[dict[str, Any]] | None = None,
-        *,
-        per_page: int = MAX_PER_PAGE,
-        parallel: int = 4,
+        **paging: Any,
     ) -> Iterator[dict[str, Any]]:
-        """Every matching job, one at a time (see :meth:`iter_search_pages`)."""
-        for rows in self.iter_search_pages(parameters, search, sort, per_page=per_page, parallel=parallel):
+        """Every matching job, one at a time (see :meth:`iter_search_results` for ``paging``)."""
+        for rows in self.iter_search_pages(parameters, search, sort, **paging):
             yield from rows
 
     def iter_search_pages(
+        self, parameters: list[str] | None = None, search: list[dict[str, Any]] | None = None,
+        sort: list[dict[str, Any]] | None = None, **paging: Any,
+    ) -> Iterator[list[dict[str, Any]]]:  # fmt: skip
+        """Every matching job, a page of rows at a time (see :meth:`iter_search_results`)."""
+        for page in self.iter_search_results(parameters, search, sort, **paging):
+            yield page.rows
+
+    def iter_search_results(
         self,
         parameters: list[str] | None = None,
         search: list[dict[str, Any]] | None = None,
@@ -315,17 +340,19 @@ class DiracX:
         *,
         per_page: int = MAX_PER_PAGE,
         parallel: int = 4,
-    ) -> Iterator[list[dict[str, Any]]]:
+        keys: dict[str, str] | None = None,
+    ) -> Iterator[SearchPage]:
         """Every matching job, a page at a time (a caller can work on a page while the next ones
-        come); the later pages are fetched in parallel, and given in order.
+        come); the later pages are fetched in parallel (``parallel`` at once), and given in order.
+        With ``keys``: see :meth:`search`.
 
         A sort on JobID is added so that pages are stable while jobs change state.
         """
         sort = list(sort or [])
         if not any(s.get("parameter") == "JobID" for s in sort):
             sort.append({"parameter": "JobID", "direction": "asc"})
-        first = self.search(parameters, search, sort, page=1, per_page=per_page)
-        yield first.rows
+        first = self.search(parameters, search, sort, page=1, per_page=per_page, keys=keys)
+        yield first
         pages = (first.total + per_page - 1) // per_page
         if pages <= 1:
             return
@@ -333,11 +360,11 @@ class DiracX:
 
         with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
             futures = [
-                pool.submit(self.search, parameters, search, sort, page=p, per_page=per_page)
+                pool.submit(self.search, parameters, search, sort, page=p, per_page=per_page, keys=keys)
                 for p in range(2, pages + 1)
             ]
             for future in futures:
-                yield future.result().rows
+                yield future.result()
 
     def status_history(self, job_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
         """Each job's status records, oldest first (``Status``, ``MinorStatus``, ``ApplicationStatus``,

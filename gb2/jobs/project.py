@@ -45,6 +45,7 @@ from gb2.jobs import jdl, releases
 from gb2.jobs.naming import DATABLOCK_FILES, validate_project
 from gb2.jobs.sandbox import SANDBOX_LIMIT, make_archive
 from gb2.jobs.scouts import DEFAULT_JOB_HOURS, DEFAULT_SCOUT_EVENTS, HELD, decide, submit_scouted
+from gb2.jobs.status import MAX_SCOUTS
 from gb2.jobs.submit import Submitter
 from gb2.session import Session
 
@@ -261,6 +262,8 @@ def split_names(values: list[str]) -> list[str]:
 def check_scout_options(r: Request) -> None:
     if r.scouts is not None and r.scouts < 1:
         raise BadInput("--scouts must be at least 1 (--noscout runs none)")
+    if r.scouts is not None and r.scouts > MAX_SCOUTS:
+        raise BadInput(f"--scouts must be at most {MAX_SCOUTS}")
     if r.scout_events < 1:
         raise BadInput("--scout_events must be at least 1")
     if r.job_hours is not None and not 0 < r.job_hours <= 500:

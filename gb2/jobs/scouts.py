@@ -36,16 +36,12 @@ from __future__ import annotations
 
 import json
 import math
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gb2.client.rucio import FileReplicas
-from gb2.engine.basf2helper import PLAN_FILE, USAGE_FILE
 from gb2.errors import BadInput, Gb2Error, NotFound
-from gb2.jobs import jdl
 from gb2.jobs.forecast import (
     Forecast,
     PlanFigures,
@@ -57,7 +53,6 @@ from gb2.jobs.forecast import (
     make_report,
     plan_figures,
 )
-from gb2.jobs.sandbox import archive_of, extract_archive
 from gb2.jobs.states import DONE, FAILED, FINAL_STATES, SCOUTING
 from gb2.jobs.status import find_scouts
 
@@ -225,6 +220,7 @@ def held_document(plan: Plan, sandbox_entries: list[str]) -> dict[str, Any]:
 
 
 def plan_from_held(doc: dict[str, Any]) -> tuple[Plan, list[str]]:
+    from gb2.client.rucio import FileReplicas
     from gb2.jobs.project import Plan, PlannedJob, Request
 
     q = doc["request"]
@@ -242,6 +238,7 @@ def plan_from_held(doc: dict[str, Any]) -> tuple[Plan, list[str]]:
 
 def scout_jdls(plan: Plan, scouting: ScoutPlan, sandbox_entries: list[str]) -> tuple[list[str], list[str]]:
     """(JDLs, names) of the scouts: clones of the picked jobs over their first input file."""
+    from gb2.jobs import jdl
     from gb2.jobs.project import PlannedJob, jdl_base, job_attributes
 
     base = jdl_base(plan, sandbox_entries)
@@ -275,7 +272,9 @@ def submit_scouted(session: Session, plan: Plan, scouting: ScoutPlan, entries: l
     submitted, so whatever stops this half-way, the project can be carried on.
     ``before_record`` is called before the record is written on the output container
     (which is being created meanwhile)."""
+    from gb2.engine.basf2helper import PLAN_FILE
     from gb2.jobs.project import build_jdls
+    from gb2.jobs.sandbox import archive_of
     from gb2.jobs.submit import Submitter
 
     figures = figures_of(plan)
@@ -489,6 +488,9 @@ def _sized(figures: PlanFigures, sizing: Sizing, jobs: int) -> PlanFigures:
 
 def scout_usage(session: Session, scouts: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     """The ``gb2_usage.json`` of each scout that left one (from its newest output sandbox)."""
+    import tempfile
+
+    from gb2.engine.basf2helper import USAGE_FILE
     from gb2.jobs.output import fetch_one
 
     found: dict[int, dict[str, Any]] = {}
@@ -546,7 +548,10 @@ def apply_sizing(plan: Plan, report: ScoutReport) -> Sizing:
 def release(session: Session, project: str, record: Record, report: ScoutReport | None) -> int:
     """Submit the held primaries (once: names already in DiracX are not submitted again);
     with -n auto, size them from the scouts first. Returns how many this call submitted."""
+    import tempfile
+
     from gb2.jobs.project import build_jdls
+    from gb2.jobs.sandbox import extract_archive
     from gb2.jobs.submit import Submitter
 
     if not record.held:

@@ -7,7 +7,6 @@ request per job.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -316,24 +315,28 @@ def check_named(dx: DiracX, selection: Selection) -> None:
                             f"you may act only on your own jobs (to look at theirs: -u {owner})")  # fmt: skip
 
 
-#: A project's scout jobs are named ``<project>_scoutNN`` (:func:`gb2.jobs.scouts.scout_name`).
+#: A project's scout jobs are named ``<project>_scoutNN`` (:func:`gb2.jobs.scouts.scout_name`),
+#: NN from 00 to ``MAX_SCOUTS - 1`` (gbasf2's --scouts K is at most 20).
+MAX_SCOUTS = 20
 SCOUT_PARAMETERS = ["JobID", "JobGroup", "JobName", "Status", "MinorStatus", "ApplicationStatus", "Site", "Owner"]
-_SCOUT_NAME = re.compile(r"^(?P<project>.+)_scout(?P<k>\d{2})$")
 
 
 def find_scouts(session: Any, projects: list[str], owner: str | None) -> dict[str, list[dict[str, Any]]]:
     """The scout jobs of these projects, from one search whatever their number (here, not in
-    :mod:`gb2.jobs.scouts`: the status commands ask it of every project, scouted or not)."""
+    :mod:`gb2.jobs.scouts`: the status commands ask it of every project, scouted or not).
+
+    The scouts are searched by their possible names, which a server looks up in an index
+    (a ``like`` on the name would read every job of the project)."""
     if not projects:
         return {}
-    search = [{"parameter": "JobGroup", "operator": "in", "values": list(projects)},
-              {"parameter": "JobName", "operator": "like", "value": "%_scout%"}]  # fmt: skip
+    names = {f"{project}_scout{k:02d}": project for project in dict.fromkeys(projects) for k in range(MAX_SCOUTS)}
+    search = [{"parameter": "JobGroup", "operator": "in", "values": list(dict.fromkeys(projects))},
+              {"parameter": "JobName", "operator": "in", "values": list(names)}]  # fmt: skip
     if owner:
         search.append({"parameter": "Owner", "operator": "eq", "value": owner})
     found: dict[str, list[dict[str, Any]]] = {}
     for row in session.diracx.iter_search(SCOUT_PARAMETERS, search):
-        m = _SCOUT_NAME.match(str(row.get("JobName") or ""))
-        if m and m["project"] == row["JobGroup"]:
+        if names.get(str(row.get("JobName"))) == row["JobGroup"]:
             found.setdefault(row["JobGroup"], []).append(row)
     for rows in found.values():
         rows.sort(key=lambda r: r["JobName"])

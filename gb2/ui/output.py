@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 from typing import Any, TextIO
 
 
@@ -66,8 +67,7 @@ class PlainTable:
 
     def add(self, rows: Iterable[Sequence[Any]]) -> None:
         for i, column in enumerate(zip(*rows, strict=True)):
-            texts = [v if type(v) is str else "" if v is None else str(v) for v in column]
-            self.columns[i].extend(texts)
+            self.columns[i].extend(texts := _texts(column))
             self.widths[i] = max(self.widths[i], max(map(len, texts), default=0))
 
     def __len__(self) -> int:
@@ -76,11 +76,27 @@ class PlainTable:
     def write(self, stream: TextIO | None = None) -> int:
         """Write the table; returns the number of rows."""
         out = stream or sys.stdout
-        fmt = " ".join(f"{{:<{w}}}" for w in self.widths)
-        lines = [fmt.format(*self.headers).rstrip(), "=" * (sum(self.widths) + len(self.widths) - 1)]
-        lines.extend(fmt.format(*row).rstrip() for row in zip(*self.columns, strict=True))
+        widths = self.widths
+        fmt = " ".join(f"{{:<{w}}}" for w in widths)
+        out.write(fmt.format(*self.headers).rstrip() + "\n" + "=" * (sum(widths) + len(widths) - 1) + "\n")
+        if not len(self):
+            return 0
+        # Column by column in C (ljust, join, rstrip over whole columns): a Python-level format
+        # per row would cost a fifth of a second for 100,000 jobs. The last column needs no
+        # padding: the line is stripped on the right anyway.
+        padded = [list(map(str.ljust, column, repeat(width))) for column, width in zip(self.columns[:-1], widths,
+                                                                                       strict=False)]  # fmt: skip
+        lines = map(str.rstrip, map(" ".join, zip(*padded, self.columns[-1], strict=True)))
         out.write("\n".join(lines) + "\n")
         return len(self)
+
+
+def _texts(column: tuple[Any, ...]) -> list[str]:
+    """A column's values as text (None as empty), with no Python-level step per value when
+    none is None: ``str`` of a str is the str itself."""
+    if None in column:
+        return [v if type(v) is str else "" if v is None else str(v) for v in column]
+    return list(map(str, column))
 
 
 def plain_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, stream: TextIO | None = None) -> int:

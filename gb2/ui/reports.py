@@ -22,6 +22,7 @@ Scouting, or as Failed once a scout failed.
 from __future__ import annotations
 
 import gc
+import json
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -33,6 +34,7 @@ from typing import Any
 from gb2.errors import ExitCode, OperationFailed
 from gb2.jobs.states import summary_bucket
 from gb2.jobs.status import (
+    JOB_PARAMETERS,
     Selection,
     all_done,
     all_final,
@@ -119,7 +121,8 @@ def _held_jobs(session: Any, selection: Selection) -> Callable[[dict[str, int]],
     """For --wait on scouted projects: count the jobs gb2 holds, and release them when the scouts pass."""
     if not selection.projects or selection.job_ids or selection.statuses:
         return None
-    scouted = sorted(find_scouts(session, list(selection.projects), selection.owner))
+    owner = selection.owner or session.username  # as scouting_views and project_scouting
+    scouted = sorted(find_scouts(session, list(selection.projects), owner))
     if not scouted:
         return None
     from gb2.jobs.scouts import add_held, project_scouting
@@ -128,7 +131,7 @@ def _held_jobs(session: Any, selection: Selection) -> Callable[[dict[str, int]],
     def adjust(counts: dict[str, int]) -> dict[str, int]:
         nonlocal views
         if not views or any(v.state == "scouting" for v in views.values()):
-            views = project_scouting(session, scouted, selection.owner)
+            views = project_scouting(session, scouted, owner)
             if any(v.released_now for v in views.values()):
                 counts = status_counts(session.diracx, selection)  # with the jobs just released
         return add_held(counts, views)
@@ -179,6 +182,32 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+#: The --json key of each job parameter of a listing (in the order of JOB_PARAMETERS).
+JOB_JSON_KEYS = {"JobID": "job_id", "Status": "status", "MinorStatus": "minor_status",
+                 "ApplicationStatus": "application_status", "Site": "site", "JobGroup": "project",
+                 "JobName": "job_name", "Owner": "owner", "SubmissionTime": "submission_time",
+                 "LastUpdateTime": "last_update", "RescheduleCounter": "reschedule_count"}  # fmt: skip
+
+
+def _json_page(page: Any, counted: Counter[str]) -> str:
+    """A page of jobs as the items of the --json "jobs" list (see :func:`gb2.ui.output.json_items`),
+    its statuses counted. A gb2 server sends the rows with their --json keys already
+    (``Gb2-Row-Keys``): they pass through as they came when they are the very text
+    :func:`json_items` would write (ASCII, without DEL, which Python's encoder escapes)."""
+    raw = page.raw
+    if raw is None:  # DiracX: the standard rows, renamed here
+        counted.update(map(_STATUS, page.rows))
+        return json_items(_jobs_json(page.rows))
+    if page.status_counts is not None:
+        counted.update(page.status_counts)
+    if raw.isascii() and b"\x7f" not in raw:
+        return raw[1:-1].decode("ascii")
+    rows = json.loads(raw)
+    if page.status_counts is None:
+        counted.update(row["status"] for row in rows)
+    return json_items(rows)
+
+
 def _jobs_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Jobs with their --json keys (a dict display per row: the fastest way for 100,000 jobs)."""
     return [{"job_id": r["JobID"], "status": r["Status"], "minor_status": r["MinorStatus"],
@@ -212,11 +241,9 @@ def job_status_report(
     if as_json:
         extra = {"scouting": {p: v.as_json() for p, v in views.items()}, **following.as_json()}
         if not out.isatty():
-            encoded = []
             with _collector_paused():
-                for page in iter_job_pages(dx, selection):
-                    counted.update(map(_STATUS, page))
-                    encoded.append(json_items(_jobs_json(page)))
+                encoded = [_json_page(page, counted) for page in dx.iter_search_results(
+                    JOB_PARAMETERS, selection.conditions(), keys=JOB_JSON_KEYS)]  # fmt: skip
             found = statuses()
             print_json_listing({"selected": counted.total()}, "jobs", encoded,
                                {"summary": summary_line_counts(found), "statuses": found, **extra}, out)  # fmt: skip

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gb2.server.auth import AuthorizedUser
-from gb2.server.diracx.jobdb import OWNER_ONLY_PARAMETERS, Caller, JobDB
+from gb2.server.diracx.jobdb import OWNER_ONLY_PARAMETERS, Caller, JobDB, row_keys
 from gb2.server.http import ApiError, diracx_route, dumps, json_response, read_json, threadpool
 from gb2.server.state import ServerState
 
@@ -89,13 +89,18 @@ def routes(state: ServerState) -> list[Route]:
             conditions.append({"parameter": "Owner", "operator": "eq", "value": user.username})
         query = jobs.query(body.get("parameters"), conditions, body.get("sort") or [],
                            distinct=bool(body.get("distinct", False)), page=page, per_page=per_page)  # fmt: skip
-        found = await threadpool(jobs.page_json, query)
+        keys = row_keys(request.headers.get("gb2-row-keys"))
+        found = await threadpool(jobs.page_json, query, keys)
+        headers = {}
         if found is None:
             total, rows = await threadpool(jobs.page, query)
             count, content = len(rows), dumps(rows)
         else:
-            total, count, content = found
-        headers = {}
+            total, count, content, counts = found
+            if keys:
+                headers["Gb2-Row-Keys"] = "applied"
+            if counts is not None:
+                headers["Gb2-Status-Counts"] = counts.decode()
         status = 200
         per_page = max(1, min(per_page, 10000))
         if not count and total > 0:
