@@ -14,6 +14,8 @@ thresholds for the same reason.
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 #: New containers between two young-generation passes (CPython's default: 700).
 YOUNG_THRESHOLD = 10_000
@@ -23,3 +25,17 @@ def tune_for_bulk_work() -> None:
     """Collect less often (a CLI command or a server process; call once at its start)."""
     young, middle, old = gc.get_threshold()
     gc.set_threshold(max(YOUNG_THRESHOLD, young), middle, old)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic collection at all while a big listing is turned into output: 100,000 jobs
+    make millions of objects and no reference cycles, which the collector would only walk
+    again and again (a tenth of the time even with the raised threshold)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -21,17 +21,16 @@ Scouting, or as Failed once a scout failed.
 
 from __future__ import annotations
 
-import gc
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
 from gb2.errors import ExitCode, OperationFailed
+from gb2.gc_tuning import collector_paused
 from gb2.jobs.states import summary_bucket
 from gb2.jobs.status import (
     JOB_PARAMETERS,
@@ -169,19 +168,6 @@ JOB_HEADERS_PARAMS = ["Status", "MinorStatus", "ApplicationStatus", "Site"]
 _STATUS = itemgetter("Status")
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """A listing of 100,000 jobs makes millions of objects and no reference cycles: the cyclic
-    garbage collector would only walk them again and again (a tenth of the time)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 #: The --json key of each job parameter of a listing (in the order of JOB_PARAMETERS).
 JOB_JSON_KEYS = {"JobID": "job_id", "Status": "status", "MinorStatus": "minor_status",
                  "ApplicationStatus": "application_status", "Site": "site", "JobGroup": "project",
@@ -241,7 +227,7 @@ def job_status_report(
     if as_json:
         extra = {"scouting": {p: v.as_json() for p, v in views.items()}, **following.as_json()}
         if not out.isatty():
-            with _collector_paused():
+            with collector_paused():
                 encoded = [_json_page(page, counted) for page in dx.iter_search_results(
                     JOB_PARAMETERS, selection.conditions(), keys=JOB_JSON_KEYS)]  # fmt: skip
             found = statuses()
@@ -256,7 +242,7 @@ def job_status_report(
         return _end(problem)
     table = PlainTable(JOB_HEADERS)
     # The table needs five columns; fetching only those halves the transfer for big projects.
-    with _collector_paused():
+    with collector_paused():
         for page in iter_job_pages(dx, selection, ["JobID", *JOB_HEADERS_PARAMS]):
             counted.update(map(_STATUS, page))
             table.add(map(itemgetter("JobID", *JOB_HEADERS_PARAMS), page))
