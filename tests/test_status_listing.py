@@ -4,6 +4,7 @@ name (a project's scouts) on the server's name index."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 
@@ -95,3 +96,37 @@ def test_searches_by_job_name(quiet_grid):
     assert found(group, {"parameter": "JobName", "operator": "not in", "values": ["nm_00"]}) == ids[1:]
     with pytest.raises(RequestRefused):
         found({"parameter": "JobName", "operator": "in", "values": "nm_03"})
+
+
+def test_table_from_columns_is_what_the_standard_rows_give(quiet_grid):
+    """gb2_job_status's table from a gb2 server's column pages (``Gb2-Page-Shape: columns``) is
+    the table the standard rows give, statuses and summary included; pages of columns add up to
+    the rows; a bad shape is refused."""
+    from operator import itemgetter
+
+    from gb2.ui.output import PlainTable
+    from gb2.ui.reports import JOB_HEADERS, JOB_HEADERS_PARAMS
+
+    dx = quiet_grid.dx
+    ids = [j["JobID"] for j in dx.submit_jdl([jdl(f"col_{i}", group="col") for i in range(25)])]
+    dx.set_job_status(ids[2:5], status="Killed", minor="Marked for termination")
+    dx.set_job_status([ids[7]], application="Événement ✓")
+    where = [{"parameter": "JobGroup", "operator": "eq", "value": "col"}]
+    wanted = ["JobID", *JOB_HEADERS_PARAMS]
+    rows = list(dx.iter_search(wanted, where))
+    pages = list(dx.iter_search_results(wanted, where, per_page=10, columns=True))
+    assert [p.rows for p in pages] == [[], [], []] and [len(p.columns["JobID"]) for p in pages] == [10, 10, 5]
+    assert [r["JobID"] for r in rows] == [j for p in pages for j in p.columns["JobID"]]
+    assert sum((Counter(p.status_counts) for p in pages), Counter()) == Counter({"Received": 22, "Killed": 3})
+    expected = PlainTable(JOB_HEADERS)
+    expected.add(map(itemgetter(*wanted), rows))
+    out = io.StringIO()
+    expected.write(out)
+    r = quiet_grid.run("gb2_job_status", "-p", "col")
+    assert r.code == 0, r.err
+    assert r.out.startswith(f"25 jobs are selected.\n{out.getvalue()}--- Summary of Selected Jobs ---\n")
+    assert "Killed:3" in r.out and "Événement ✓" in r.out
+    for bad in ("Columns", "table", "columns,rows"):
+        answer = httpx.post(f"{quiet_grid.server.url}/api/jobs/search", json={"parameters": ["JobID"]},
+                            headers={"Authorization": f"Bearer {dx.access_token()}", "Gb2-Page-Shape": bad})  # fmt: skip
+        assert answer.status_code == 422 and "Gb2-Page-Shape" in answer.text, bad

@@ -61,6 +61,9 @@ class SearchPage:
     #: and the page's jobs per status when ``Status`` was asked.
     raw: bytes | None = None
     status_counts: dict[str, int] | None = None
+    #: With ``columns`` answered by a server that sends columns (gb2's extension): one list
+    #: per parameter (``rows`` is then empty).
+    columns: dict[str, list[Any]] | None = None
 
 
 def _content_range(header: str | None, count: int) -> tuple[int, int, int]:
@@ -285,16 +288,22 @@ class DiracX:
         per_page: int = 100,
         distinct: bool = False,
         keys: dict[str, str] | None = None,
+        columns: bool = False,
     ) -> SearchPage:
         """``POST /api/jobs/search``: one page.
 
-        ``keys`` (``{"JobID": "job_id"}``) asks for gb2's extension: a gb2 server sends the rows
-        with these keys and the page's jobs per status, undecoded in :attr:`SearchPage.raw`, for
-        a caller that prints them as they are. DiracX ignores it: ``rows`` as usual."""
+        gb2's extensions, which DiracX ignores (then ``rows`` as usual); a gb2 server sends the
+        page's jobs per status with either. ``keys`` (``{"JobID": "job_id"}``): the rows with
+        these keys, undecoded in :attr:`SearchPage.raw`, for a caller that prints them as they
+        are. ``columns``: one list per parameter in :attr:`SearchPage.columns`, for a table."""
         body: dict[str, Any] = {"search": search or [], "sort": sort or [], "distinct": distinct}
         if parameters:
             body["parameters"] = parameters
+        if keys and columns:
+            raise ValueError("keys and columns are two ways of reading a page: ask for one")
         extension = {"Gb2-Row-Keys": jsonlib.dumps(keys, separators=(",", ":"))} if keys else None
+        if columns:
+            extension = {"Gb2-Page-Shape": "columns"}
         response = self._call(
             "POST", "/api/jobs/search", idempotent=True, json=body,
             params={"page": page, "per_page": per_page}, check=False, headers=extension,
@@ -309,6 +318,13 @@ class DiracX:
             size = sum(status_counts.values()) if status_counts is not None else len(jsonlib.loads(response.content))
             first, last, total = _content_range(response.headers.get("content-range"), size)
             return SearchPage([], total, first, last, raw=response.content, status_counts=status_counts)
+        if columns and response.headers.get("gb2-page-shape") == "columns":
+            counts = response.headers.get("gb2-status-counts")
+            found = response.json()
+            size = len(next(iter(found.values()), []))
+            first, last, total = _content_range(response.headers.get("content-range"), size)
+            status_counts = {str(k): int(v) for k, v in jsonlib.loads(counts).items()} if counts else None
+            return SearchPage([], total, first, last, status_counts=status_counts, columns=found)
         rows = response.json()
         first, last, total = _content_range(response.headers.get("content-range"), len(rows))
         return SearchPage(rows, total, first, last)
@@ -341,17 +357,18 @@ class DiracX:
         per_page: int = MAX_PER_PAGE,
         parallel: int = 4,
         keys: dict[str, str] | None = None,
+        columns: bool = False,
     ) -> Iterator[SearchPage]:
         """Every matching job, a page at a time (a caller can work on a page while the next ones
         come); the later pages are fetched in parallel (``parallel`` at once), and given in order.
-        With ``keys``: see :meth:`search`.
+        With ``keys`` or ``columns``: see :meth:`search`.
 
         A sort on JobID is added so that pages are stable while jobs change state.
         """
         sort = list(sort or [])
         if not any(s.get("parameter") == "JobID" for s in sort):
             sort.append({"parameter": "JobID", "direction": "asc"})
-        first = self.search(parameters, search, sort, page=1, per_page=per_page, keys=keys)
+        first = self.search(parameters, search, sort, page=1, per_page=per_page, keys=keys, columns=columns)
         yield first
         pages = (first.total + per_page - 1) // per_page
         if pages <= 1:
@@ -360,7 +377,8 @@ class DiracX:
 
         with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
             futures = [
-                pool.submit(self.search, parameters, search, sort, page=p, per_page=per_page, keys=keys)
+                pool.submit(self.search, parameters, search, sort, page=p, per_page=per_page, keys=keys,
+                            columns=columns)
                 for p in range(2, pages + 1)
             ]
             for future in futures:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from gb2.client.diracx import DiracX
+from gb2.client.diracx import DiracX, SearchPage
 from gb2.errors import BadInput, Forbidden, NotFound
 from gb2.jobs.states import ALL_STATES, DONE, FINAL_STATES, SCOUTING, SUMMARY_KEYS, summary_bucket
 
@@ -53,9 +53,11 @@ def iter_jobs(dx: DiracX, selection: Selection, parameters: list[str] | None = N
     return dx.iter_search(parameters or JOB_PARAMETERS, selection.conditions())
 
 
-def iter_job_pages(dx: DiracX, selection: Selection, parameters: list[str] | None = None) -> Iterator[list[dict[str, Any]]]:
-    """:func:`iter_jobs` a page (up to 10,000 jobs) at a time."""
-    return dx.iter_search_pages(parameters or JOB_PARAMETERS, selection.conditions())
+def iter_job_pages(dx: DiracX, selection: Selection, parameters: list[str] | None = None, *,
+                   columns: bool = False) -> Iterator[SearchPage]:  # fmt: skip
+    """:func:`iter_jobs` a page (up to 10,000 jobs) at a time; ``columns``: as columns where the
+    server offers them (:meth:`gb2.client.diracx.DiracX.search`), else as rows."""
+    return dx.iter_search_results(parameters or JOB_PARAMETERS, selection.conditions(), columns=columns)
 
 
 def status_counts(dx: DiracX, selection: Selection) -> dict[str, int]:

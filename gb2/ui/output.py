@@ -66,7 +66,11 @@ class PlainTable:
         self.widths = [len(h) for h in headers]
 
     def add(self, rows: Iterable[Sequence[Any]]) -> None:
-        for i, column in enumerate(zip(*rows, strict=True)):
+        self.add_columns(list(zip(*rows, strict=True)))
+
+    def add_columns(self, columns: Sequence[Sequence[Any]]) -> None:
+        """Rows given as one sequence of values per column (all of the same length)."""
+        for i, column in enumerate(columns):
             self.columns[i].extend(texts := _texts(column))
             self.widths[i] = max(self.widths[i], max(map(len, texts), default=0))
 
@@ -91,7 +95,7 @@ class PlainTable:
         return len(self)
 
 
-def _texts(column: tuple[Any, ...]) -> list[str]:
+def _texts(column: Sequence[Any]) -> list[str]:
     """A column's values as text (None as empty), with no Python-level step per value when
     none is None: ``str`` of a str is the str itself."""
     if None in column:

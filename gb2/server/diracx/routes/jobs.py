@@ -90,7 +90,10 @@ def routes(state: ServerState) -> list[Route]:
         query = jobs.query(body.get("parameters"), conditions, body.get("sort") or [],
                            distinct=bool(body.get("distinct", False)), page=page, per_page=per_page)  # fmt: skip
         keys = row_keys(request.headers.get("gb2-row-keys"))
-        found = await threadpool(jobs.page_json, query, keys)
+        shape = request.headers.get("gb2-page-shape")
+        if shape not in (None, "rows", "columns"):
+            raise ApiError(422, "Gb2-Page-Shape must be rows or columns")
+        found = await threadpool(jobs.page_json, query, keys, shape == "columns")
         headers = {}
         if found is None:
             total, rows = await threadpool(jobs.page, query)
@@ -99,6 +102,8 @@ def routes(state: ServerState) -> list[Route]:
             total, count, content, counts = found
             if keys:
                 headers["Gb2-Row-Keys"] = "applied"
+            if shape == "columns":
+                headers["Gb2-Page-Shape"] = "columns"
             if counts is not None:
                 headers["Gb2-Status-Counts"] = counts.decode()
         status = 200
