@@ -34,6 +34,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from gb2.engine.basf2helper import basf2_command
+from gb2.engine.bookkeeping import Bookkeeping
 from gb2.engine.reaper import Reaper
 from gb2.engine.runner import JobRunner, JobSpec
 from gb2.jobs import jdl
@@ -100,11 +101,13 @@ class Engine:
         self._last_watch = 0.0
         self._faults_used: Counter[tuple[str, str]] = Counter()
         self.reaper: Reaper | None = None
+        self.bookkeeping: Bookkeeping | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
         self._recover()
         self.reaper = Reaper()
+        self.bookkeeping = Bookkeeping(self.state)
         self._thread = threading.Thread(target=self._loop, name="gb2-engine", daemon=True)
         self._thread.start()
 
@@ -124,6 +127,8 @@ class Engine:
         if self.reaper is not None:
             self.reaper.close()
             self.reaper = None
+        if self.bookkeeping is not None:
+            self.bookkeeping.close()
 
     def _requeue(self, job_ids: list[int]) -> None:
         """A clean stop: the jobs it interrupted wait again, saying why (a crash stalls them instead)."""
@@ -423,8 +428,10 @@ class Engine:
             cpu_factor=self.settings.cpu_normalization,
             fault=self._fault_for(site_name, row["JobGroup"]),
         )
+        assert self.bookkeeping is not None  # started
         runner = JobRunner(
             spec,
+            bookkeeping=self.bookkeeping,
             reaper=self.reaper,
             base_url=self.state.base_url,
             token=token,
