@@ -422,7 +422,7 @@ class Engine:
             job_name=row["JobName"],
             site=site_name,
             reschedule_counter=row["RescheduleCounter"],
-            jdl_text=row["JDL"],
+            ad=ad,
             output_se=site.output_se if site else topology.SITES[0].output_se,
             local_ses=site.local_ses if site else (),
             cpu_factor=self.settings.cpu_normalization,

@@ -64,7 +64,8 @@ class JobSpec:
     job_name: str
     site: str
     reschedule_counter: int
-    jdl_text: str
+    #: The job's JDL, parsed once by the engine.
+    ad: jdl.ClassAd
     output_se: str
     local_ses: tuple[str, ...]
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -103,7 +104,7 @@ class JobRunner(threading.Thread):
     ) -> None:
         super().__init__(name=f"gb2-job-{spec.job_id}", daemon=True)
         self.spec = spec
-        self.ad = jdl.parse(spec.jdl_text)
+        self.ad = spec.ad
         self.bookkeeping = bookkeeping
         self.base_url = base_url
         self.token = token
