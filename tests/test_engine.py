@@ -136,6 +136,18 @@ def test_banned_and_wanted_sites(alice: DiracX):
     assert rows[pinned]["Site"] == "OSG.BNL.us"
 
 
+def test_waiting_jobs_start_by_priority_then_in_submission_order(server_factory, tmp_path):
+    grid = server_factory(run_engine=True, workers=1, **FAST)
+    alice = login(grid, "alice", tmp_path)
+    priorities = [1, 5, 1, 5, 3, 1]
+    ids = [j["JobID"] for j in alice.submit_jdl([jdl(f"p{i}", executable="/bin/true", arguments="", Priority=p)
+                                                  for i, p in enumerate(priorities)])]  # fmt: skip
+    wait_for(alice, ids, {"Done"})
+    rows = alice.search(["JobID", "StartExecTime"], [{"parameter": "JobID", "operator": "in", "values": ids}]).rows
+    started = [r["JobID"] for r in sorted(rows, key=lambda r: r["StartExecTime"])]
+    assert started == sorted(ids, key=lambda j: (-priorities[ids.index(j)], j))
+
+
 def test_parametric_jobs_run(alice: DiracX):
     ids = [j["JobID"] for j in alice.submit_jdl(['[Executable="/bin/echo"; Arguments="%s"; Parameters={"a","b","c"}; JobName="p_%n"]'])]
     rows = wait_for(alice, ids, {"Done", "Failed"})

@@ -361,7 +361,7 @@ class Engine:
             return
         rows = self.db.execute(
             "SELECT j.JobID, j.Owner, j.OwnerGroup, j.VO, j.JobGroup, j.JobName, j.RescheduleCounter,"
-            " e.Candidates, d.JDL FROM jobs j JOIN engine_jobs e USING (JobID) JOIN job_jdls d USING (JobID)"
+            " e.Candidates FROM jobs j JOIN engine_jobs e USING (JobID)"
             " WHERE j.Status=? AND e.HoldFor IS NULL AND e.Candidates != ''"
             " ORDER BY j.UserPriority DESC, j.JobID LIMIT ?",
             (WAITING, free + DISPATCH_LOOKAHEAD),
@@ -409,8 +409,12 @@ class Engine:
         if user is None:
             self.jobs.set_status_now([row["JobID"]], FAILED, "Owner unknown to this server", source="Matcher")
             return
+        text = self.jobs.jdl_of(row["JobID"])  # read for the jobs that start only
+        if text is None:  # every job is stored with its JDL: never seen
+            self.jobs.set_status_now([row["JobID"]], FAILED, Minor.ILLEGAL_JDL, source="Matcher")
+            return
         site = topology.site(site_name)
-        ad = jdl.parse(row["JDL"])
+        ad = jdl.parse(text)
         cpu = ad.integer("CPUTime") or 86400
         token, _ = self.state.authority.mint_access_token(user, row["OwnerGroup"], minutes=max(60.0, 3 * cpu / 60 + 60))
         spec = JobSpec(
