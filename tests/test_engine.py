@@ -90,6 +90,36 @@ def test_failing_executable_ends_failed_with_reason(alice: DiracX, tmp_path):
     assert (rows[missing]["Status"], rows[missing]["MinorStatus"]) == ("Failed", "Application not found")
 
 
+def test_an_application_status_the_payload_sets_is_kept(alice: DiracX, tmp_path):
+    """A payload reports its own ApplicationStatus with its job's token (as basf2helper does): the
+    wrapper's end keeps it, whether the payload then succeeds or fails; one that sets none ends
+    with the wrapper's own words."""
+    script = tmp_path / "report.py"
+    script.write_text(
+        "import os, sys\n"
+        "from gb2.client.diracx import DiracX\n"
+        "token = open(os.environ['GB2_JOB_TOKEN_FILE']).read().strip()\n"
+        "dx = DiracX(os.environ['GB2_DIRACX_URL'], access_token=token)\n"
+        "if sys.argv[1] != '-':\n"
+        "    dx.set_job_status([int(os.environ['DIRACJOBID'])], application=sys.argv[1], source='Payload')\n"
+        "print('reported', sys.argv[1])\n"
+        "sys.exit(int(sys.argv[2]))\n"
+    )
+    sb = alice.upload_sandbox(make_archive([(script, "report.py")]))
+    cases = {"'Analysed 42 events' 0": ("Done", "Execution Complete", "Analysed 42 events"),
+             "'Cuts failed' 2": ("Failed", "Application Finished With Errors", "Cuts failed"),
+             "- 0": ("Done", "Execution Complete", "Done"),
+             "- 4": ("Failed", "Application Finished With Errors", "Failed (exit status 4)")}  # fmt: skip
+    jobs = {alice.submit_jdl([jdl(f"r{i}", executable="report.py", arguments=args, InputSandbox=[sb])])[0]["JobID"]: want
+            for i, (args, want) in enumerate(cases.items())}  # fmt: skip
+    rows = wait_for(alice, list(jobs), {"Done", "Failed"})
+    assert {j: (r["Status"], r["MinorStatus"], r["ApplicationStatus"]) for j, r in rows.items()} == jobs
+    for job in jobs:
+        out = tmp_path / f"out{job}"
+        assert "std.out" in output_files(alice, job, out)
+        assert (out / "std.out").read_text().startswith("reported ")
+
+
 def test_optimiser_refuses_impossible_jobs(alice: DiracX):
     no_data = alice.submit_jdl([jdl(InputData=["LFN:/belle/MC/nope/sub00/missing.root"])])[0]["JobID"]
     nowhere = alice.submit_jdl([jdl(Site="LCG.Nowhere.xx")])[0]["JobID"]
@@ -104,6 +134,18 @@ def test_banned_and_wanted_sites(alice: DiracX):
     rows = wait_for(alice, [*jobs, pinned], {"Done"})
     assert {rows[j]["Site"] for j in jobs} <= {"LCG.KIT.de", "OSG.BNL.us"}
     assert rows[pinned]["Site"] == "OSG.BNL.us"
+
+
+def test_waiting_jobs_start_by_priority_then_in_submission_order(server_factory, tmp_path):
+    grid = server_factory(run_engine=True, workers=1, **FAST)
+    alice = login(grid, "alice", tmp_path)
+    priorities = [1, 5, 1, 5, 3, 1]
+    ids = [j["JobID"] for j in alice.submit_jdl([jdl(f"p{i}", executable="/bin/true", arguments="", Priority=p)
+                                                  for i, p in enumerate(priorities)])]  # fmt: skip
+    wait_for(alice, ids, {"Done"})
+    rows = alice.search(["JobID", "StartExecTime"], [{"parameter": "JobID", "operator": "in", "values": ids}]).rows
+    started = [r["JobID"] for r in sorted(rows, key=lambda r: r["StartExecTime"])]
+    assert started == sorted(ids, key=lambda j: (-priorities[ids.index(j)], j))
 
 
 def test_parametric_jobs_run(alice: DiracX):

@@ -34,6 +34,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from gb2.engine.basf2helper import basf2_command
+from gb2.engine.bookkeeping import Bookkeeping
 from gb2.engine.reaper import Reaper
 from gb2.engine.runner import JobRunner, JobSpec
 from gb2.jobs import jdl
@@ -100,11 +101,13 @@ class Engine:
         self._last_watch = 0.0
         self._faults_used: Counter[tuple[str, str]] = Counter()
         self.reaper: Reaper | None = None
+        self.bookkeeping: Bookkeeping | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
         self._recover()
         self.reaper = Reaper()
+        self.bookkeeping = Bookkeeping(self.state)
         self._thread = threading.Thread(target=self._loop, name="gb2-engine", daemon=True)
         self._thread.start()
 
@@ -124,6 +127,8 @@ class Engine:
         if self.reaper is not None:
             self.reaper.close()
             self.reaper = None
+        if self.bookkeeping is not None:
+            self.bookkeeping.close()
 
     def _requeue(self, job_ids: list[int]) -> None:
         """A clean stop: the jobs it interrupted wait again, saying why (a crash stalls them instead)."""
@@ -356,7 +361,7 @@ class Engine:
             return
         rows = self.db.execute(
             "SELECT j.JobID, j.Owner, j.OwnerGroup, j.VO, j.JobGroup, j.JobName, j.RescheduleCounter,"
-            " e.Candidates, d.JDL FROM jobs j JOIN engine_jobs e USING (JobID) JOIN job_jdls d USING (JobID)"
+            " e.Candidates FROM jobs j JOIN engine_jobs e USING (JobID)"
             " WHERE j.Status=? AND e.HoldFor IS NULL AND e.Candidates != ''"
             " ORDER BY j.UserPriority DESC, j.JobID LIMIT ?",
             (WAITING, free + DISPATCH_LOOKAHEAD),
@@ -404,8 +409,12 @@ class Engine:
         if user is None:
             self.jobs.set_status_now([row["JobID"]], FAILED, "Owner unknown to this server", source="Matcher")
             return
+        text = self.jobs.jdl_of(row["JobID"])  # read for the jobs that start only
+        if text is None:  # every job is stored with its JDL: never seen
+            self.jobs.set_status_now([row["JobID"]], FAILED, Minor.ILLEGAL_JDL, source="Matcher")
+            return
         site = topology.site(site_name)
-        ad = jdl.parse(row["JDL"])
+        ad = jdl.parse(text)
         cpu = ad.integer("CPUTime") or 86400
         token, _ = self.state.authority.mint_access_token(user, row["OwnerGroup"], minutes=max(60.0, 3 * cpu / 60 + 60))
         spec = JobSpec(
@@ -417,14 +426,16 @@ class Engine:
             job_name=row["JobName"],
             site=site_name,
             reschedule_counter=row["RescheduleCounter"],
-            jdl_text=row["JDL"],
+            ad=ad,
             output_se=site.output_se if site else topology.SITES[0].output_se,
             local_ses=site.local_ses if site else (),
             cpu_factor=self.settings.cpu_normalization,
             fault=self._fault_for(site_name, row["JobGroup"]),
         )
+        assert self.bookkeeping is not None  # started
         runner = JobRunner(
             spec,
+            bookkeeping=self.bookkeeping,
             reaper=self.reaper,
             base_url=self.state.base_url,
             token=token,

@@ -1,9 +1,10 @@
 """The job wrapper: runs one matched job on this machine, like DIRAC's JobWrapper on a worker node.
 
-It talks to the server only over HTTP with a token minted for the job's owner
-(as a pilot holds the owner's proxy): status updates, heartbeats, sandboxes and
-replica lookups go through the same client code users run. Steps and the minor
-statuses they report:
+It fetches what the job needs over HTTP with a token minted for the job's owner (as a
+pilot holds the owner's proxy), through the same client code users run: the input
+sandbox, replica lookups and input files; the payload gets that token too. Its own
+reports (status updates, heartbeats, the output sandbox) are recorded in the server
+it runs in (:mod:`gb2.engine.bookkeeping`). Steps and the minor statuses they report:
 
 Running/Job Initialization -> Downloading InputSandbox -> Input Data Resolution
 -> Application -> Completing/Uploading Output Sandbox -> Done/Execution Complete,
@@ -24,10 +25,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from gb2.client.diracx import DiracX
+from gb2.engine.bookkeeping import Bookkeeping
 from gb2.engine.inputdata import fetch_inputs
 from gb2.engine.process import Outcome, Payload
 from gb2.engine.reaper import Reaper
@@ -61,7 +64,8 @@ class JobSpec:
     job_name: str
     site: str
     reschedule_counter: int
-    jdl_text: str
+    #: The job's JDL, parsed once by the engine.
+    ad: jdl.ClassAd
     output_se: str
     local_ses: tuple[str, ...]
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -88,6 +92,7 @@ class JobRunner(threading.Thread):
         self,
         spec: JobSpec,
         *,
+        bookkeeping: Bookkeeping,
         base_url: str,
         token: str,
         work_root: Path,
@@ -99,10 +104,10 @@ class JobRunner(threading.Thread):
     ) -> None:
         super().__init__(name=f"gb2-job-{spec.job_id}", daemon=True)
         self.spec = spec
-        self.ad = jdl.parse(spec.jdl_text)
+        self.ad = spec.ad
+        self.bookkeeping = bookkeeping
         self.base_url = base_url
         self.token = token
-        self.dx = DiracX(base_url, access_token=token)
         self.workdir = work_root / f"{spec.job_id}.{spec.reschedule_counter}"
         self.heartbeat_seconds = heartbeat_seconds
         self.basf2_command = basf2_command
@@ -114,6 +119,11 @@ class JobRunner(threading.Thread):
         self._silent = False  # the job left our hands (killed, rescheduled, engine stopping)
         self._pending: list[tuple[datetime, dict[str, str]]] = []  # deferred status updates
         self._sandbox_sent = False
+
+    @cached_property
+    def dx(self) -> DiracX:
+        """The owner's client, for what the job fetches (most jobs fetch nothing)."""
+        return DiracX(self.base_url, access_token=self.token)
 
     # -- control from the engine -------------------------------------------------------
     def abort(self, *, silent: bool = True) -> None:
@@ -141,7 +151,7 @@ class JobRunner(threading.Thread):
             return
         pending, self._pending = self._pending, []
         try:
-            self.dx.set_status({self.spec.job_id: {when.isoformat(): fields for when, fields in pending}})
+            self.bookkeeping.set_status(self.spec.job_id, {when.isoformat(): fields for when, fields in pending})
         except Gb2Error as exc:
             log.warning("job %s: status report failed: %s", self.spec.job_id, exc)
 
@@ -359,7 +369,7 @@ class JobRunner(threading.Thread):
         except OSError:
             pass
         try:
-            commands = self.dx.heartbeat({self.spec.job_id: data})
+            commands = self.bookkeeping.heartbeat(self.spec.job_id, data)
         except Gb2Error as exc:
             log.warning("job %s: heartbeat failed: %s", self.spec.job_id, exc)
             return
@@ -389,12 +399,9 @@ class JobRunner(threading.Thread):
 
     def _application_status(self) -> str | None:
         try:
-            rows = self.dx.search(
-                ["ApplicationStatus"], [{"parameter": "JobID", "operator": "eq", "value": self.spec.job_id}]
-            ).rows
+            return self.bookkeeping.application_status(self.spec.job_id)
         except Gb2Error:
             return None
-        return rows[0]["ApplicationStatus"] if rows else None
 
     def _upload_output_sandbox(self, *, final_failure: bool) -> None:
         patterns = self.ad.strings("OutputSandbox")
@@ -413,8 +420,8 @@ class JobRunner(threading.Thread):
         if not files:
             return
         try:
-            pfn = self.dx.upload_sandbox(make_archive((p, n) for n, p in files.items()))
-            self.dx.assign_output_sandbox(self.spec.job_id, pfn)
+            owner = (self.spec.owner, self.spec.group, self.spec.vo)
+            self.bookkeeping.output_sandbox(self.spec.job_id, owner, make_archive((p, n) for n, p in files.items()))
             self._sandbox_sent = True
         except Gb2Error as exc:
             if not final_failure:

@@ -12,18 +12,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import json
 import os
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from gb2.fileio import write_all
 from gb2.server import keys
 from gb2.server.auth import AuthorizedUser
 from gb2.server.diracx.jobdb import JobDB, now_ts
@@ -36,6 +40,8 @@ SE_NAME = "SandboxSE"
 FORMATS = ("tar.bz2", "tar.zst")
 MAX_SANDBOX_BYTES = 200 * 1024 * 1024
 URL_LIFETIME = 300
+#: A sandbox's owner: (user name, group, VO).
+Owner = tuple[str, str, str]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sandboxes (
@@ -75,8 +81,9 @@ class SandboxStore:
     def prefix(vo: str, group: str, user: str) -> str:
         return f"/S3/{BUCKET}/{vo}/{group}/{user}/"
 
-    def pfn_for(self, user: AuthorizedUser, checksum: str, fmt: str) -> str:
-        return f"{self.prefix(user.vo, user.group, user.username)}sha256:{checksum}.{fmt}"
+    def pfn_for(self, owner: Owner, checksum: str, fmt: str) -> str:
+        user, group, vo = owner
+        return f"{self.prefix(vo, group, user)}sha256:{checksum}.{fmt}"
 
     @staticmethod
     def strip_se(pfn: str) -> str:
@@ -158,14 +165,44 @@ class SandboxStore:
             raise ApiError(403, "Request has expired")
 
     # -- metadata --------------------------------------------------------------------
-    def register(self, user: AuthorizedUser, pfn: str, checksum: str, size: int, fmt: str) -> None:
+    def register(self, owner: Owner, pfn: str, checksum: str, size: int, fmt: str) -> None:
         with self.db.write() as c:
-            c.execute(
-                "INSERT OR IGNORE INTO sandboxes VALUES (?,?,?,?,?,?,?,?,NULL)",
-                (pfn, user.username, user.group, user.vo, size, checksum, fmt, now_ts()),
-            )
+            c.execute("INSERT OR IGNORE INTO sandboxes VALUES (?,?,?,?,?,?,?,?,NULL)",
+                      (pfn, *owner, size, checksum, fmt, now_ts()))  # fmt: skip
 
-    def owner(self, pfn: str) -> tuple[str, str, str] | None:
+    def write_object(self, key: str, source: BinaryIO, check: Callable[[int, bytes], None]) -> None:
+        """Store an object: written whole under a temporary name, then ``check(size, sha256
+        digest)`` (which raises to refuse it), then renamed: no half-written object is ever seen."""
+        target = self.path_of(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                while chunk := source.read(1 << 20):
+                    digest.update(chunk)
+                    size += write_all(fd, chunk)
+            finally:
+                os.close(fd)
+            check(size, digest.digest())
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def put_archive(self, owner: Owner, data: bytes, fmt: str = "tar.bz2") -> str:
+        """A sandbox stored by the server itself (the engine's output sandboxes): registered to
+        ``owner`` and written as an upload would be, deduplicated by checksum; its ``SB:`` PFN."""
+        checksum = hashlib.sha256(data).hexdigest()
+        pfn = self.pfn_for(owner, checksum, fmt)
+        self.register(owner, pfn, checksum, len(data), fmt)
+        key = self.key_of(pfn)
+        if not self.path_of(key).exists():
+            self.write_object(key, io.BytesIO(data), lambda size, digest: None)
+        return f"SB:{SE_NAME}|{pfn}"
+
+    def owner(self, pfn: str) -> Owner | None:
         rows = self.db.execute("SELECT Owner, OwnerGroup, VO FROM sandboxes WHERE PFN=?", (self.strip_se(pfn),))
         return (rows[0][0], rows[0][1], rows[0][2]) if rows else None
 
@@ -225,8 +262,9 @@ def routes(state: ServerState) -> list[Route]:
             raise ApiError(422, f"format must be one of {', '.join(FORMATS)}")
         if size > MAX_SANDBOX_BYTES:
             raise ApiError(400, f"Sandbox too large: {size} bytes (maximum {MAX_SANDBOX_BYTES})")
-        pfn = store.pfn_for(user, checksum, fmt)
-        await threadpool(store.register, user, pfn, checksum, size, fmt)
+        owner = (user.username, user.group, user.vo)
+        pfn = store.pfn_for(owner, checksum, fmt)
+        await threadpool(store.register, owner, pfn, checksum, size, fmt)
         key = store.key_of(pfn)
         full_pfn = f"SB:{SE_NAME}|{pfn}"
         if store.path_of(key).exists():
@@ -323,31 +361,15 @@ def routes(state: ServerState) -> list[Route]:
             if name != "bucket" and fields.get(name) != value:
                 raise ApiError(403, f"Invalid according to Policy: Policy Condition failed: {name}")
         size_range = next(c for c in doc["conditions"] if isinstance(c, list))
-        key = fields["key"]
-        target = store.path_of(key)
 
-        def save() -> None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
-            digest = hashlib.sha256()
-            size = 0
-            upload.file.seek(0)
-            try:
-                with open(tmp, "wb") as out:
-                    while chunk := upload.file.read(1 << 20):
-                        digest.update(chunk)
-                        size += len(chunk)
-                        out.write(chunk)
-                if not size_range[1] <= size <= size_range[2]:
-                    raise ApiError(400, "EntityTooSmall" if size < size_range[1] else "EntityTooLarge")
-                if base64.b64encode(digest.digest()).decode() != fields["x-amz-checksum-sha256"]:
-                    raise ApiError(400, "BadDigest: the sha256 of the upload does not match")
-                os.replace(tmp, target)
-            finally:
-                if tmp.exists():
-                    tmp.unlink()
+        def check(size: int, digest: bytes) -> None:
+            if not size_range[1] <= size <= size_range[2]:
+                raise ApiError(400, "EntityTooSmall" if size < size_range[1] else "EntityTooLarge")
+            if base64.b64encode(digest).decode() != fields["x-amz-checksum-sha256"]:
+                raise ApiError(400, "BadDigest: the sha256 of the upload does not match")
 
-        await threadpool(save)
+        upload.file.seek(0)
+        await threadpool(store.write_object, fields["key"], upload.file, check)
         return Response(status_code=204)
 
     @diracx_route
