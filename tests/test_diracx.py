@@ -480,3 +480,21 @@ def test_config_route_publishes_the_embedded_grids_releases(server, alice: Dirac
     first = httpx.get(f"{server.url}/api/config/", headers=headers)
     again = httpx.get(f"{server.url}/api/config/", headers={**headers, "If-None-Match": first.headers["etag"]})
     assert again.status_code == 304
+
+
+def test_bulk_submission_reads_each_jdl_as_alone(alice: DiracX):
+    """A bulk submission parses its JDLs together (lines shared between jobs are read once):
+    each job must still get what its own text says (the server's columns come from the
+    parsed attributes), escapes, nested ads and attributes spread over lines included."""
+    head = '[\n    Executable = "/bin/echo";\n    JobGroup = "bulkparse";\n    Extra = [ K = "v"; L = {1, 2}; ];\n'
+    texts = [
+        head + '    JobName = "b0 \\\\ \\"q\\"";\n    Site = {"LCG.KEK.jp"};\n]',
+        head + '    JobName = "b1";\n    Site = {"LCG.KEK.jp",\n        "LCG.DESY.de"};\n    // a comment\n]',
+        '[\n    Executable = "/bin/echo"; JobGroup = "bulkparse";\n    JobName = "b2"; Site = "ANY";\n]',
+        head + '    JobName = "b0 \\\\ \\"q\\"";\n    Site = {"LCG.KEK.jp"};\n]',
+    ]
+    ids = [int(j["JobID"]) for j in alice.submit_jdl(texts)]
+    rows = {int(r["JobID"]): (r["JobName"], r["Site"]) for r in alice.iter_search(
+        ["JobID", "JobName", "Site"], [{"parameter": "JobGroup", "operator": "eq", "value": "bulkparse"}])}  # fmt: skip
+    assert [rows[i] for i in ids] == [('b0 \\ "q"', "LCG.KEK.jp"), ("b1", "Multiple"), ("b2", "ANY"),
+                                      ('b0 \\ "q"', "LCG.KEK.jp")]  # fmt: skip

@@ -303,54 +303,70 @@ def parse_many(texts: Iterable[str]) -> list[ClassAd]:
     its own and ends with ``;``, no token crosses a line, so the lines' attributes in
     order are exactly the text's.
     """
-    memo: dict[str, list[tuple[str, str, Value]] | None] = {}
+    memo: dict[str, list[_Entry] | None] = {}
     return [_by_lines(text, memo) or parse(text) for text in texts]
 
 
-def _by_lines(text: str, memo: dict[str, list[tuple[str, str, Value]] | None]) -> ClassAd | None:
+#: A parsed attribute of a line: its name, the name in lower case, its value, and whether
+#: the value must be copied for each ad (lists and nested ads are not shared between jobs).
+_Entry = tuple[str, str, "Value", bool]
+
+
+def _by_lines(text: str, memo: dict[str, list[_Entry] | None]) -> ClassAd | None:
     lines = text.strip().split("\n")
     if len(lines) < 3 or lines[0].strip() != "[" or lines[-1].strip() != "]":
         return None
     ad = ClassAd()
     names = ad._names  # filled here directly: the name each attribute was first given, as set_ci keeps it
+    setdefault = names.setdefault
+    put = dict.__setitem__  # not ClassAd's: the index of names is kept here
+    known = memo.get
     for line in lines[1:-1]:
-        if line in memo:
-            entries = memo[line]
-        else:
+        entries = known(line, _UNSEEN)
+        if entries is _UNSEEN:
             entries = memo[line] = _line_attributes(line)
         if entries is None:
             return None
-        for name, lower, value in entries:
-            dict.__setitem__(ad, names.setdefault(lower, name), _copy(value))
+        for name, lower, value, mutable in entries:
+            put(ad, setdefault(lower, name), _copy(value) if mutable else value)
     return ad or None
 
 
+_UNSEEN: list[_Entry] = []
+
 #: The commonest lines, ``Name = "text";`` and ``Name = {"a", "b"};``, read with one match
 #: (the grammar's tokens: a name, a string without raw newlines, a list of such strings).
+#: The string is written as an unrolled loop (runs of plain characters between escapes),
+#: which a regular expression engine matches several times faster than an alternation per
+#: character on the long ``Arguments`` lines.
 _NAME = r"([A-Za-z_][A-Za-z0-9_.]*)"
-_STRING = r'"(?:[^"\\\n]|\\[^\n])*"'
+_STRING = r'"[^"\\\n]*(?:\\[^\n][^"\\\n]*)*"'
 _STRING_LINE = re.compile(rf"[ \t]*{_NAME}[ \t]*=[ \t]*({_STRING})[ \t]*;[ \t]*")
 _STRINGS_LINE = re.compile(rf"[ \t]*{_NAME}[ \t]*=[ \t]*\{{[ \t]*((?:{_STRING}[ \t]*,[ \t]*)*{_STRING})[ \t]*\}}[ \t]*;[ \t]*")
 _STRING_ITEM = re.compile(_STRING)
 
 
-def _line_attributes(line: str) -> list[tuple[str, str, Value]] | None:
+def _line_attributes(line: str) -> list[_Entry] | None:
     """The attributes of one line that stands on its own (every token complete, ending with ``;``)."""
     m = _STRING_LINE.fullmatch(line)
     if m:
-        return [(m[1], m[1].lower(), _unquote(m[2]))]
+        return [(m[1], m[1].lower(), _unquote(m[2]), False)]
     m = _STRINGS_LINE.fullmatch(line)
     if m:
-        return [(m[1], m[1].lower(), [_unquote(item) for item in _STRING_ITEM.findall(m[2])])]
+        return [(m[1], m[1].lower(), [_unquote(item) for item in _STRING_ITEM.findall(m[2])], True)]
     try:
         parser = _Parser(line)
         if not parser.tokens:
             return []  # blank, or a comment
         if parser.tokens[-1][1] != ";":
             return None
-        return [(name, name.lower(), value) for name, value in parser.classad(bracketed=False).items()]
+        return [(name, name.lower(), value, _mutable(value)) for name, value in parser.classad(bracketed=False).items()]
     except JDLError:
         return None
+
+
+def _mutable(value: Value) -> bool:
+    return isinstance(value, (list, dict))
 
 
 def _copy(value: Value) -> Value:
