@@ -50,3 +50,23 @@ def test_started_on_demand_kept_while_busy_stopped_when_idle(tmp_path):
     again = run(env, "gb2_job_status", "-p", "slow", "--json")
     assert again.returncode == 0 and json.loads(again.stdout)["jobs"][0]["status"] == "Done"
     run(env, "gb2_config", "server", "stop")
+
+
+def test_a_server_whose_data_folder_is_removed_stops(tmp_path):
+    """An embedded server whose data folder is deleted (a cleaned-up home or test folder) stops
+    at its next idle check instead of running on for good with nothing to keep its state in."""
+    import shutil
+
+    env = embedded_home(tmp_path, idle_timeout=600)
+    assert run(env, "gb2_proxy_init").returncode == 0  # starts it
+    pid = json.loads((tmp_path / "data" / "server" / "server.json").read_text())["pid"]
+    shutil.rmtree(tmp_path / "data")
+    deadline = time.monotonic() + 30  # the check runs every 5 s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.kill(pid, 9)
+    raise AssertionError("the server whose data folder was removed is still running")

@@ -136,11 +136,21 @@ class EmbeddedServer:
             self._release()
 
     def _idle_watch(self) -> None:
-        """Stop once no request came for ``idle_timeout`` seconds and no job is queued or running."""
+        """Stop once no request came for ``idle_timeout`` seconds and no job is queued or running,
+        or once the data folder is gone (nothing can be kept any more). A check that fails (a
+        database busy for too long) is made again at the next tick: a watcher that died of it
+        would leave the server up for good."""
         while not self._server.should_exit:
             time.sleep(min(5.0, self.idle_timeout / 4))
-            idle = time.monotonic() - self.state.last_activity
-            engine = self.state.engine
-            if idle >= self.idle_timeout and (engine is None or not engine.busy()):
-                log.warning("idle for %.0f s with no jobs: stopping", idle)
+            if not self.settings.data_dir.is_dir():
+                log.warning("the data folder %s is gone: stopping", self.settings.data_dir)
                 self._server.should_exit = True
+                return
+            try:
+                idle = time.monotonic() - self.state.last_activity
+                engine = self.state.engine
+                if idle >= self.idle_timeout and (engine is None or not engine.busy()):
+                    log.warning("idle for %.0f s with no jobs: stopping", idle)
+                    self._server.should_exit = True
+            except Exception:
+                log.exception("the idle check failed; it is made again in a moment")
