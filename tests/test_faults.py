@@ -144,6 +144,16 @@ def test_downloads_go_through_a_proxy_in_front_of_the_server(server_factory, cap
     assert got and not [n for n in got if "gb2part" in n]
 
 
+def assert_stops_at_ctrl_c(proc: subprocess.Popen, tool: str) -> None:
+    """Ctrl-C ends ``tool`` within 3 s with exit code 130 and one error line, no traceback."""
+    proc.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert time.monotonic() - started < 3
+    assert err.strip().splitlines()[-1] == f"{tool}: error: aborted" and "Traceback" not in err
+
+
 def test_ctrl_c_stops_retries_at_once(tmp_path, proxies, server):
     proxy = FaultProxy(server.url, rate=1.0, faults=("503",)).start()
     proxies.append(proxy)
@@ -155,12 +165,25 @@ def test_ctrl_c_stops_retries_at_once(tmp_path, proxies, server):
                             text=True)  # fmt: skip
     while proxy.stats.requests < 2 and proc.poll() is None:
         time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    started = time.monotonic()
-    out, err = proc.communicate(timeout=20)
-    assert proc.returncode == 130, err
-    assert time.monotonic() - started < 3
-    assert err.strip().splitlines()[-1] == "gb2_proxy_init: error: aborted" and "Traceback" not in err
+    assert_stops_at_ctrl_c(proc, "gb2_proxy_init")
+
+
+def test_ctrl_c_while_the_output_datasets_are_created_stops_at_once(server_factory, capsys, proxies):
+    """gbasf2 creates the output datasets in a thread while it uploads the sandbox: Ctrl-C while
+    the catalogue keeps refusing them must still end the command at once (the thread's retries
+    must not keep the process alive)."""
+    grid, proxy = faulty_grid(server_factory, capsys, Rule(r"^POST /rucio/dids/user", 1.0, ("503",)))
+    proxies.append(proxy)
+    assert grid.run("gb2_proxy_init").code == 0
+    env = {**os.environ, "GB2_PROFILE": "faulty", "GB2_RETRIES": "50", "GB2_RETRY_WAIT": "1"}
+    steering = Path(__file__).resolve().parent.parent / "steering_examples" / "ntuple_analysis.py"
+    proc = subprocess.Popen([str(BIN / "gbasf2"), str(steering), "-p", "ctrlc", "-s", RELEASE, "--force"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not faults_of(proxy, "POST /rucio/dids/user") and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.communicate()
+    assert_stops_at_ctrl_c(proc, "gbasf2")
 
 
 # -- the everyday loop -------------------------------------------------------------------------
