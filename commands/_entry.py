@@ -36,7 +36,12 @@ def run(tool: str, argv: list[str] | None = None) -> int:
 
 def _entry_point(tool: str):  # type: ignore[no-untyped-def]
     def main() -> None:
-        sys.exit(run(tool))
+        code = run(tool)
+        if code == 130:  # Ctrl-C: calls still running in worker threads are given up (gb2.workers)
+            from gb2.workers import exit_now
+
+            exit_now(code)
+        sys.exit(code)
 
     main.__name__ = tool
     return main

@@ -4,6 +4,7 @@ everyday loop at a seeded 10 % (the reduced version runs by default; the full on
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -168,11 +169,12 @@ def test_ctrl_c_stops_retries_at_once(tmp_path, proxies, server):
     assert_stops_at_ctrl_c(proc, "gb2_proxy_init")
 
 
-def test_ctrl_c_while_the_output_datasets_are_created_stops_at_once(server_factory, capsys, proxies):
-    """gbasf2 creates the output datasets in a thread while it uploads the sandbox: Ctrl-C while
-    the catalogue keeps refusing them must still end the command at once (the thread's retries
-    must not keep the process alive)."""
-    grid, proxy = faulty_grid(server_factory, capsys, Rule(r"^POST /rucio/dids/user", 1.0, ("503",)))
+@pytest.mark.parametrize("route", [r"^POST /rucio/dids/user", r"^POST /api/jobs/jdl$"], ids=["datasets", "batches"])
+def test_ctrl_c_while_submitting_stops_at_once(server_factory, capsys, proxies, route):
+    """gbasf2 creates the output datasets in a thread while it uploads the sandbox, and sends job
+    batches from a pool: Ctrl-C while the server keeps refusing either must still end the
+    command at once (retries in a worker thread must not keep the process alive)."""
+    grid, proxy = faulty_grid(server_factory, capsys, Rule(route, 1.0, ("503",)))
     proxies.append(proxy)
     assert grid.run("gb2_proxy_init").code == 0
     env = {**os.environ, "GB2_PROFILE": "faulty", "GB2_RETRIES": "50", "GB2_RETRY_WAIT": "1"}
@@ -180,7 +182,8 @@ def test_ctrl_c_while_the_output_datasets_are_created_stops_at_once(server_facto
     proc = subprocess.Popen([str(BIN / "gbasf2"), str(steering), "-p", "ctrlc", "-s", RELEASE, "--force"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     deadline = time.monotonic() + 60
-    while not faults_of(proxy, "POST /rucio/dids/user") and proc.poll() is None and time.monotonic() < deadline:
+    while not [e for e in proxy.stats.events if e.fault and re.search(route, e.route)] and proc.poll() is None \
+            and time.monotonic() < deadline:
         time.sleep(0.05)
     assert proc.poll() is None, proc.communicate()
     assert_stops_at_ctrl_c(proc, "gbasf2")

@@ -78,23 +78,51 @@ def test_kill_gbasf2_mid_submission_then_resume(server_factory, tmp_path):
         proxy.stop()
 
 
+def _big_dataset(server_factory, proxy: FaultProxy, tmp_path: Path) -> tuple[Path, Path]:
+    """A 40 MiB file in alice's dataset bigdata, reached through ``proxy``: (the file, the
+    download folder)."""
+    srv, dx = logged_in_behind(server_factory, proxy, run_engine=False)
+    rucio = RucioClient(f"{srv.url}/rucio", token=dx.access_token)
+    big = tmp_path / "big.root"
+    big.write_bytes(os.urandom(40 * 1024 * 1024))
+    rse = next(r["rse"] for r in rucio.list_rses("type=TMP"))
+    rucio.create_project("/belle/user/alice/bigdata", 1)
+    register_outputs(rucio, rse, [(big, "/belle/user/alice/bigdata/sub00/big.root", None)],
+                     token=dx.access_token())  # fmt: skip
+    return big, tmp_path / "dl"
+
+
+def _partial_size(dest: Path) -> int:
+    return sum(p.stat().st_size for p in dest.rglob("*.gb2part*")) if dest.exists() else 0
+
+
+def test_ctrl_c_mid_download_ends_at_once_and_keeps_the_partial_file(server_factory, tmp_path):
+    """Ctrl-C does not wait for the files in flight (at 2 MB/s this one would take 20 s more)."""
+    proxy = FaultProxy(bandwidth=2e6)
+    try:
+        big, dest = _big_dataset(server_factory, proxy, tmp_path)
+        proc = tool("gb2_ds_get", "/belle/user/alice/bigdata", "-d", str(dest), "--force")
+        wait_until(lambda: _partial_size(dest) >= 2 * 1024 * 1024)
+        proc.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert time.monotonic() - started < 3
+        assert 0 < _partial_size(dest) < big.stat().st_size  # kept for the next run to resume
+        assert not (dest / "bigdata" / "sub00" / "big.root").exists()
+    finally:
+        proxy.stop()
+
+
 def test_kill_ds_get_mid_download_then_rerun_resumes_with_a_range(server_factory, tmp_path):
     proxy = FaultProxy(bandwidth=8e6)
     try:
-        srv, dx = logged_in_behind(server_factory, proxy, run_engine=False)
-        rucio = RucioClient(f"{srv.url}/rucio", token=dx.access_token)
-        big = tmp_path / "big.root"
-        big.write_bytes(os.urandom(40 * 1024 * 1024))
-        rse = next(r["rse"] for r in rucio.list_rses("type=TMP"))
-        rucio.create_project("/belle/user/alice/bigdata", 1)
-        register_outputs(rucio, rse, [(big, "/belle/user/alice/bigdata/sub00/big.root", None)],
-                         token=dx.access_token())  # fmt: skip
-        dest = tmp_path / "dl"
+        big, dest = _big_dataset(server_factory, proxy, tmp_path)
         argv = ("gb2_ds_get", "/belle/user/alice/bigdata", "-d", str(dest), "--force")
         proc = tool(*argv)
 
         def partial_size() -> int:
-            return sum(p.stat().st_size for p in dest.rglob("*.gb2part*")) if dest.exists() else 0
+            return _partial_size(dest)
 
         wait_until(lambda: partial_size() >= 10 * 1024 * 1024)
         proc.send_signal(signal.SIGKILL)

@@ -373,9 +373,9 @@ class DiracX:
         pages = (first.total + per_page - 1) // per_page
         if pages <= 1:
             return
-        from concurrent.futures import ThreadPoolExecutor
+        from gb2.workers import worker_pool
 
-        with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        with worker_pool(max(1, parallel)) as pool:
             futures = [
                 pool.submit(self.search, parameters, search, sort, page=p, per_page=per_page, keys=keys,
                             columns=columns)

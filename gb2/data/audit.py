@@ -11,7 +11,6 @@ partial files of an interrupted download). Nothing is sent anywhere.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from gb2.data.manifest import NAME, Manifest, manifests_under
 from gb2.errors import UnsafePath
 from gb2.jobs.naming import parse_output_name
 from gb2.paths import path_inside
+from gb2.workers import worker_pool
 
 
 @dataclass
@@ -103,7 +103,7 @@ def audit(root: Path, *, prune_superseded: bool = False, parallel: int = 4) -> A
                 report.missing.append(Problem(prefix + relpath, entry.get("lfn"), reason or "not downloaded"))
                 continue
             checks.append((relpath, entry, path, failed_before))
-        with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        with worker_pool(max(1, parallel)) as pool:
             results = pool.map(lambda c: _check(c[2], c[1].get("bytes"), c[1].get("adler32")), checks)
             for (relpath, entry, path, failed_before), problem in zip(checks, results, strict=True):
                 if problem is None:

@@ -22,7 +22,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from gb2.errors import Gb2Error, LocalWriteFailed, NotFound, UnsafePath
 from gb2.fileio import write_atomic
 from gb2.jobs.naming import newest_generations
 from gb2.paths import Inside
+from gb2.workers import worker_pool
 
 HTTP_SCHEMES = ("https://", "http://", "davs://")
 
@@ -303,7 +303,7 @@ class Downloader:
         record = ManifestUpdate(plan)
         self._prepare(plan.items)
         try:
-            with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+            with worker_pool(self.parallel) as pool:
                 for item, (kind, error, rse) in zip(plan.items, pool.map(self.fetch_one, plan.items), strict=True):
                     if kind == "downloaded":
                         outcome.downloaded.append(item.lfn)

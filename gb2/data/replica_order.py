@@ -76,11 +76,11 @@ class Distances(Mapping[str, int]):
             with self._lock:
                 self._found.update(dict.fromkeys(wanted))
             return
-        from concurrent.futures import ThreadPoolExecutor
+        from gb2.workers import worker_pool
 
         rucio = self._rucio
         pairs = [(a, b) for b in wanted for a in self._local]
-        with ThreadPoolExecutor(max_workers=min(8, len(pairs))) as pool:
+        with worker_pool(min(8, len(pairs))) as pool:
             values = list(pool.map(lambda p: _distance(rucio, *p), pairs))
         best: dict[str, int | None] = dict.fromkeys(wanted)
         for (_, dest), value in zip(pairs, values, strict=True):
@@ -166,9 +166,9 @@ def rse_sites(rucio: RucioClient, names: list[str]) -> dict[str, str]:
     missing = [n for n in names if n not in cached]
     if not missing:
         return {n: cached[n] for n in names}
-    from concurrent.futures import ThreadPoolExecutor
+    from gb2.workers import worker_pool
 
-    with ThreadPoolExecutor(max_workers=min(8, len(missing))) as pool:
+    with worker_pool(min(8, len(missing))) as pool:
         for name, attrs in zip(missing, pool.map(lambda n: _attributes(rucio, n), missing), strict=True):
             cached[name] = str(attrs.get("site") or "")
     try:

@@ -7,12 +7,12 @@ grid has tens of storage elements, not thousands. User data may only go to the
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from gb2.client.rucio import RucioClient, exception_class
 from gb2.errors import BadInput, RequestRefused
+from gb2.workers import worker_pool
 
 
 @dataclass
@@ -81,5 +81,5 @@ def matching_rses(rucio: RucioClient, expression: str | None) -> list[dict[str, 
 
 def storage_elements(rucio: RucioClient, expression: str | None = None) -> list[StorageElementInfo]:
     rses = matching_rses(rucio, expression)
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    with worker_pool(8) as pool:
         return sorted(pool.map(lambda r: _describe(rucio, r), rses), key=lambda s: s.name)

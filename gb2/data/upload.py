@@ -22,7 +22,6 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +43,7 @@ from gb2.data.manifest import NAME as MANIFEST_NAME
 from gb2.data.replica_order import ReplicaOrder
 from gb2.data.transfer import ChecksumMismatch, Chunks, file_chunks, pfn_chunks, send
 from gb2.errors import BadInput, Forbidden, Gb2Error, LocalWriteFailed, NotFound
+from gb2.workers import worker_pool
 
 #: Files registered per catalogue call while uploads go on.
 REGISTER_BATCH = 200
@@ -346,7 +346,7 @@ class Uploader:
                 todo.append(item)  # same size: its checksum decides (computed in parallel below)
         self.prepare(plan)
         pfns = self._pfns(plan.se, [i.lfn for i in todo if i.lfn not in plan.registered])
-        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+        with worker_pool(self.parallel) as pool:
             results = pool.map(lambda i: self._one(i, plan, pfns), todo)
             try:
                 for item, (kind, detail) in zip(todo, results, strict=True):
@@ -369,7 +369,7 @@ class Uploader:
         names = {lfn: str(self.rucio.did(lfn)) for lfn in lfns}
         batches = [list(names.values())[i:i + PFN_BATCH] for i in range(0, len(names), PFN_BATCH)]
         found: dict[str, str] = {}
-        with ThreadPoolExecutor(max_workers=min(8, max(1, len(batches)))) as pool:
+        with worker_pool(min(8, max(1, len(batches)))) as pool:
             for part in pool.map(lambda b: self.rucio.lfns2pfns(se, b, operation="write"), batches):
                 found.update(part)
         return {lfn: found[did] for lfn, did in names.items()}

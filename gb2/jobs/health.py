@@ -20,12 +20,12 @@ Storage: one RSE listing and one usage call per RSE (tens, not thousands), in pa
 from __future__ import annotations
 
 import statistics
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from gb2.errors import Gb2Error
+from gb2.workers import worker_pool
 
 WINDOW_HOURS = 24.0
 MIN_ENDED = 5
@@ -178,7 +178,7 @@ def _usage(rucio: Any, rse: dict[str, Any]) -> StorageHealth:
 
 def storage_health(rucio: Any) -> list[StorageHealth]:
     rses = rucio.list_rses()
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    with worker_pool(8) as pool:
         return sorted(pool.map(lambda r: _usage(rucio, r), rses), key=lambda s: s.name)
 
 

@@ -19,7 +19,6 @@ import sqlite3
 import tarfile
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from gb2.client.diracx import DiracX
 from gb2.errors import Gb2Error
 from gb2.jobs.output import LOG_FILES, SANDBOX_SE
 from gb2.jobs.signature import LogDigest, digest_logs
+from gb2.workers import worker_pool
 
 PARALLEL = 8
 #: Bytes of one log read at most (its end: where a failure shows).
@@ -195,7 +195,7 @@ def digests(dx: DiracX, rows: list[dict[str, Any]], cache: LogCache | None = Non
             pass  # not cached: tried again next time
 
     if todo:
-        with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(todo)))) as pool:
+        with worker_pool(max(1, min(parallel, len(todo)))) as pool:
             list(pool.map(one, todo))
     stats.unreadable = len(todo) - len(fresh)
     stats.read = sum(1 for d in fresh.values() if d is not None)

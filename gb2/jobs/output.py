@@ -16,7 +16,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from gb2.errors import Gb2Error
 from gb2.fileio import reason
 from gb2.jobs.sandbox import extract_archive
 from gb2.jobs.states import FINAL_STATES
+from gb2.workers import worker_pool
 
 SANDBOX_SE = "SB:SandboxSE|"
 PARALLEL = 8
@@ -127,7 +127,7 @@ def fetch_outputs(
         if progress:
             progress(1)
 
-    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+    with worker_pool(max(1, parallel)) as pool:
         list(pool.map(one, jobs))
     return outcome
 

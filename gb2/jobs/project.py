@@ -601,9 +601,9 @@ def create_output_datasets(session: Session, plan: Plan) -> None:
     retrying("Rucio project container", answer_lost, before_retry=lost.append)(create)
     blocks = [(did.scope, f"{did.name}/{datablock(i)}") for i in range(plan.datablocks)]
     if len(blocks) > 1:  # 100 datablocks for 100,000 jobs: created several at a time
-        from concurrent.futures import ThreadPoolExecutor
+        from gb2.workers import worker_pool
 
-        with ThreadPoolExecutor(max_workers=8) as pool:
+        with worker_pool(8) as pool:
             list(pool.map(lambda block: rucio.add_dataset(*block, exist_ok=True), blocks))
     else:
         rucio.add_dataset(*blocks[0], exist_ok=True)

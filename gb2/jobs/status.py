@@ -187,9 +187,9 @@ def project_times(dx: DiracX, owner: str, projects: Iterable[str], *,
     names = list(projects)
     if len(names) <= 1:  # no threads (nor their connections) for one project
         return {name: times(name) for name in names}
-    from concurrent.futures import ThreadPoolExecutor
+    from gb2.workers import worker_pool
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    with worker_pool(8) as pool:
         return dict(zip(names, pool.map(times, names), strict=True))
 
 

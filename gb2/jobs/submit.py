@@ -19,13 +19,13 @@ one database transaction, so it is either fully in or not at all.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from gb2.client.diracx import DiracX
 from gb2.client.http import answer_lost, retrying
 from gb2.client.tokens import claims
 from gb2.errors import Gb2Error, OperationFailed, ServerUnreachable
+from gb2.workers import worker_pool
 
 #: DiracX 0.7's limit of jobs per submission call for a normal user.
 BATCH_SIZE = 20
@@ -135,7 +135,7 @@ class Submitter:
             return got
 
         job_ids: list[int] = []
-        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+        with worker_pool(self.parallel) as pool:
             for got in pool.map(run, batches):
                 job_ids.extend(got)
         removed = self.remove_duplicates(names, job_ids) if self.reconciled else []
