@@ -10,7 +10,7 @@ from __future__ import annotations
 import json as jsonlib
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -64,6 +64,24 @@ class SearchPage:
     #: With ``columns`` answered by a server that sends columns (gb2's extension): one list
     #: per parameter (``rows`` is then empty).
     columns: dict[str, list[Any]] | None = None
+
+
+def operations_values(config: Any, vo: str, path: Sequence[str]) -> Iterator[Any]:
+    """The value at ``path`` below ``Operations/<vo>``, then below ``Operations/Defaults``, of a
+    configuration served at ``GET /api/config/`` (None where a section lacks it): a caller takes
+    the first it can use, as DIRAC's CS merges a VO's section over the defaults."""
+    operations = config.get("Operations") if isinstance(config, dict) else None
+    for section in (vo, "Defaults"):
+        node: Any = operations.get(section) if isinstance(operations, dict) else None
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        yield node
+
+
+def _status_counts(response: Response) -> dict[str, int] | None:
+    """The page's jobs per status that a gb2 server sends with its extensions (``Gb2-Status-Counts``)."""
+    counts = response.headers.get("gb2-status-counts")
+    return {str(k): int(v) for k, v in jsonlib.loads(counts).items()} if counts else None
 
 
 def _content_range(header: str | None, count: int) -> tuple[int, int, int]:
@@ -313,18 +331,15 @@ class DiracX:
             return SearchPage([], total, 0, -1)
         raise_for_response("DiracX", response)
         if keys and response.headers.get("gb2-row-keys") == "applied":
-            counts = response.headers.get("gb2-status-counts")
-            status_counts = {str(k): int(v) for k, v in jsonlib.loads(counts).items()} if counts else None
+            status_counts = _status_counts(response)
             size = sum(status_counts.values()) if status_counts is not None else len(jsonlib.loads(response.content))
             first, last, total = _content_range(response.headers.get("content-range"), size)
             return SearchPage([], total, first, last, raw=response.content, status_counts=status_counts)
         if columns and response.headers.get("gb2-page-shape") == "columns":
-            counts = response.headers.get("gb2-status-counts")
             found = response.json()
-            size = len(next(iter(found.values()), []))
-            first, last, total = _content_range(response.headers.get("content-range"), size)
-            status_counts = {str(k): int(v) for k, v in jsonlib.loads(counts).items()} if counts else None
-            return SearchPage([], total, first, last, status_counts=status_counts, columns=found)
+            first, last, total = _content_range(response.headers.get("content-range"),
+                                                len(next(iter(found.values()), [])))  # fmt: skip
+            return SearchPage([], total, first, last, status_counts=_status_counts(response), columns=found)
         rows = response.json()
         first, last, total = _content_range(response.headers.get("content-range"), len(rows))
         return SearchPage(rows, total, first, last)
@@ -375,7 +390,7 @@ class DiracX:
             return
         from gb2.workers import worker_pool
 
-        with worker_pool(max(1, parallel)) as pool:
+        with worker_pool(parallel) as pool:
             futures = [
                 pool.submit(self.search, parameters, search, sort, page=p, per_page=per_page, keys=keys,
                             columns=columns)

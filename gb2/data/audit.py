@@ -103,7 +103,7 @@ def audit(root: Path, *, prune_superseded: bool = False, parallel: int = 4) -> A
                 report.missing.append(Problem(prefix + relpath, entry.get("lfn"), reason or "not downloaded"))
                 continue
             checks.append((relpath, entry, path, failed_before))
-        with worker_pool(max(1, parallel)) as pool:
+        with worker_pool(parallel) as pool:
             results = pool.map(lambda c: _check(c[2], c[1].get("bytes"), c[1].get("adler32")), checks)
             for (relpath, entry, path, failed_before), problem in zip(checks, results, strict=True):
                 if problem is None:

@@ -137,15 +137,11 @@ def partial_name(dest: Path) -> Path:
 # Files are fetched with the standard library's http.client and ``readinto`` into one
 # reused buffer: httpx parses bodies in pure Python (h11), which caps a 2-core machine
 # at about half of curl's loopback speed; http.client reads at curl's speed. Each thread
-# keeps its own keep-alive connection per server, in the pool the API calls use too.
+# keeps its own keep-alive connection per server, in the pool the API calls use too
+# (:func:`gb2.client.transport.connection`); a copy reads (``purpose="get"``) and writes
+# (``"put"``) at once, so the two have a connection each.
 
 _REDIRECTS = (301, 302, 303, 307, 308)
-
-
-def _connection(scheme: str, host: str, port: int, fresh: bool = False, *, purpose: str = "get") -> http.client.HTTPConnection:
-    """This thread's kept-alive connection to a server (the pool of :mod:`gb2.client.transport`);
-    a copy reads (``get``) and writes (``put``) at once, so the two have a connection each."""
-    return connection(scheme, host, port, fresh=fresh, purpose=purpose)
 
 
 def open_get(url: str, headers: Mapping[str, str]) -> tuple[http.client.HTTPResponse, http.client.HTTPConnection]:
@@ -161,7 +157,7 @@ def open_get(url: str, headers: Mapping[str, str]) -> tuple[http.client.HTTPResp
         if parts.netloc != origin:
             sent.pop("Authorization", None)  # never hand our token to another host
         for fresh in (False, True):
-            conn = _connection(parts.scheme, parts.hostname, port, fresh=fresh)
+            conn = connection(parts.scheme, parts.hostname, port, fresh=fresh)
             try:
                 conn.request("GET", target, headers=sent)
                 response = conn.getresponse()
@@ -369,7 +365,7 @@ def _put(chunks: Chunks, size: int, url: str, headers: Mapping[str, str],
     port = parts.port or (443 if parts.scheme == "https" else 80)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     for fresh in (False, True):
-        conn = _connection(parts.scheme, parts.hostname, port, fresh=fresh, purpose="put")
+        conn = connection(parts.scheme, parts.hostname, port, fresh=fresh, purpose="put")
         checksum, total = Adler32(), 0
         try:
             conn.putrequest("PUT", target, skip_accept_encoding=True)
@@ -404,7 +400,7 @@ def _put(chunks: Chunks, size: int, url: str, headers: Mapping[str, str],
 
 def _request(method: str, url: str, headers: Mapping[str, str]) -> _Reply:
     parts = urlsplit(url)
-    conn = _connection(parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80),
+    conn = connection(parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80),
                        purpose="put")
     try:
         conn.request(method, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),

@@ -369,7 +369,7 @@ class Uploader:
         names = {lfn: str(self.rucio.did(lfn)) for lfn in lfns}
         batches = [list(names.values())[i:i + PFN_BATCH] for i in range(0, len(names), PFN_BATCH)]
         found: dict[str, str] = {}
-        with worker_pool(min(8, max(1, len(batches)))) as pool:
+        with worker_pool(min(8, len(batches))) as pool:
             for part in pool.map(lambda b: self.rucio.lfns2pfns(se, b, operation="write"), batches):
                 found.update(part)
         return {lfn: found[did] for lfn, did in names.items()}

@@ -195,7 +195,7 @@ def digests(dx: DiracX, rows: list[dict[str, Any]], cache: LogCache | None = Non
             pass  # not cached: tried again next time
 
     if todo:
-        with worker_pool(max(1, min(parallel, len(todo)))) as pool:
+        with worker_pool(min(parallel, len(todo))) as pool:
             list(pool.map(one, todo))
     stats.unreadable = len(todo) - len(fresh)
     stats.read = sum(1 for d in fresh.values() if d is not None)

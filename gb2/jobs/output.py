@@ -127,7 +127,7 @@ def fetch_outputs(
         if progress:
             progress(1)
 
-    with worker_pool(max(1, parallel)) as pool:
+    with worker_pool(parallel) as pool:
         list(pool.map(one, jobs))
     return outcome
 

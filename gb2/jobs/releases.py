@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from gb2.client.diracx import operations_values
 from gb2.errors import BadInput, NotFound
 
 #: basf2 release names: full releases, light releases, prereleases, or a git hash.
@@ -65,11 +66,7 @@ class Releases:
 
 def from_config(config: dict[str, Any], vo: str, source: str) -> Releases:
     """The list inside a served configuration (``Operations/<vo>``, then ``Operations/Defaults``)."""
-    operations = config.get("Operations") if isinstance(config, dict) else None
-    for section in (vo, "Defaults"):
-        node: Any = operations.get(section) if isinstance(operations, dict) else None
-        for key in CONFIG_PATH:
-            node = node.get(key) if isinstance(node, dict) else None
+    for node in operations_values(config, vo, CONFIG_PATH):
         if isinstance(node, list) and all(isinstance(n, str) for n in node):
             return Releases(source, sorted(set(node), key=_order))
         if isinstance(node, str):  # DIRAC's CS spells lists as comma-separated text

@@ -54,7 +54,7 @@ from gb2.jobs.forecast import (
     plan_figures,
 )
 from gb2.jobs.states import DONE, FAILED, FINAL_STATES, SCOUTING
-from gb2.jobs.status import find_scouts
+from gb2.jobs.status import find_scouts, scout_name
 
 if TYPE_CHECKING:
     from gb2.jobs.project import Plan
@@ -72,10 +72,6 @@ HELD_FILE = "gb2_held_plan.json"
 SERVER, HELD = "server", "held"
 #: Statuses of a scout that end the project's hopes (Done is the only good end).
 SCOUT_FAILURES = FINAL_STATES - {DONE}
-
-
-def scout_name(project: str, k: int) -> str:
-    return f"{project}_scout{k:02d}"
 
 
 def home_lpn(owner: str, project: str) -> str:
@@ -392,7 +388,7 @@ def project_scouting(session: Session, projects: list[str], owner: str | None = 
 
     ``scouting_counts``: primaries in status Scouting per project, when the caller has them;
     ``scouts``: the projects' scout jobs, when the caller has just searched them (:func:`find_scouts`
-    for the same owner: a search of the whole project, 30 ms for 100,000 jobs)."""
+    for the same owner: not searched again)."""
     owner = owner or session.username
     mine = owner == session.username
     views = {}

@@ -317,10 +317,14 @@ def check_named(dx: DiracX, selection: Selection) -> None:
                             f"you may act only on your own jobs (to look at theirs: -u {owner})")  # fmt: skip
 
 
-#: A project's scout jobs are named ``<project>_scoutNN`` (:func:`gb2.jobs.scouts.scout_name`),
+#: A project's scout jobs are named ``<project>_scoutNN`` (:func:`scout_name`),
 #: NN from 00 to ``MAX_SCOUTS - 1`` (gbasf2's --scouts K is at most 20).
 MAX_SCOUTS = 20
 SCOUT_PARAMETERS = ["JobID", "JobGroup", "JobName", "Status", "MinorStatus", "ApplicationStatus", "Site", "Owner"]
+
+
+def scout_name(project: str, k: int) -> str:
+    return f"{project}_scout{k:02d}"
 
 
 def find_scouts(session: Any, projects: list[str], owner: str | None) -> dict[str, list[dict[str, Any]]]:
@@ -331,7 +335,7 @@ def find_scouts(session: Any, projects: list[str], owner: str | None) -> dict[st
     (a ``like`` on the name would read every job of the project)."""
     if not projects:
         return {}
-    names = {f"{project}_scout{k:02d}": project for project in dict.fromkeys(projects) for k in range(MAX_SCOUTS)}
+    names = {scout_name(project, k): project for project in dict.fromkeys(projects) for k in range(MAX_SCOUTS)}
     search = [{"parameter": "JobGroup", "operator": "in", "values": list(dict.fromkeys(projects))},
               {"parameter": "JobName", "operator": "in", "values": list(names)}]  # fmt: skip
     if owner:

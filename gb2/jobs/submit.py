@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from gb2.client.diracx import DiracX
+from gb2.client.diracx import DiracX, operations_values
 from gb2.client.http import answer_lost, retrying
 from gb2.client.tokens import claims
 from gb2.errors import Gb2Error, OperationFailed, ServerUnreachable
@@ -42,11 +42,7 @@ def published_batch_size(dx: DiracX) -> int:
         vo = str(claims(dx.access_token()).get("vo") or "belle")
     except Gb2Error:
         return BATCH_SIZE
-    operations = config.get("Operations") if isinstance(config, dict) else None
-    for section in (vo, "Defaults"):
-        node = operations.get(section) if isinstance(operations, dict) else None
-        for key in LIMIT_PATH:
-            node = node.get(key) if isinstance(node, dict) else None
+    for node in operations_values(config, vo, LIMIT_PATH):
         if isinstance(node, int) and not isinstance(node, bool) and node >= 1:
             return min(node, MAX_BATCH)
     return BATCH_SIZE
