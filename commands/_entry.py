@@ -37,7 +37,9 @@ def run(tool: str, argv: list[str] | None = None) -> int:
 def _entry_point(tool: str):  # type: ignore[no-untyped-def]
     def main() -> None:
         code = run(tool)
-        if code == 130:  # Ctrl-C: calls still running in worker threads are given up (gb2.workers)
+        # 130 is gb2.errors.ExitCode.INTERRUPTED (Ctrl-C), written out so that --help, answered
+        # without gb2, imports nothing more: calls still running in worker threads are given up.
+        if code == 130:
             from gb2.workers import exit_now
 
             exit_now(code)
